@@ -1,0 +1,39 @@
+# The two commands of the README's quick start, plus the pieces they are made of.
+# Builds go through CMake presets (CMakePresets.json); everything installs through
+# scripts/bootstrap.
+
+JOBS ?= $(shell nproc)
+
+.PHONY: demo test release debug bench fuzz format clean
+
+demo: release
+	scripts/demo
+
+test:
+	scripts/bootstrap test
+	cmake --preset debug >/dev/null
+	cmake --build --preset debug -j $(JOBS)
+	ctest --preset debug -j $(JOBS)
+
+release:
+	scripts/bootstrap
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+bench:
+	scripts/bootstrap bench
+	cmake --preset release -DLOCKSTEP_BENCH=ON >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	bench/validate.sh
+
+fuzz:
+	scripts/bootstrap fuzz
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	fuzz/run.sh
+
+format:
+	git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build

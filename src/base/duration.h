@@ -1,0 +1,15 @@
+// Durations as users write them in files: "500ms", "30s", "2m", "1h". Pure; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace lockstep {
+
+// Parses a positive whole number followed by ms, s, m or h. Fails with kInvalidArgument and a
+// message saying what was expected.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+}  // namespace lockstep

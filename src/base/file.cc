@@ -1,0 +1,53 @@
+#include "base/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/core.h>
+
+namespace lockstep {
+
+Result<std::string> ReadFile(const std::filesystem::path& path, size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(ErrnoError(errno, path.string()));
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    int saved = errno;
+    ::close(fd);
+    return std::unexpected(ErrnoError(saved, path.string()));
+  }
+  if (S_ISDIR(info.st_mode)) {
+    ::close(fd);
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: is a directory", path.string()));
+  }
+  if (static_cast<size_t>(info.st_size) > max_bytes) {
+    ::close(fd);
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{}: file is larger than {} bytes", path.string(), max_bytes));
+  }
+  std::string data;
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      ::close(fd);
+      return std::unexpected(ErrnoError(saved, path.string()));
+    }
+    if (n == 0) break;
+    data.append(buffer, static_cast<size_t>(n));
+    if (data.size() > max_bytes) {
+      ::close(fd);
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: file is larger than {} bytes", path.string(), max_bytes));
+    }
+  }
+  ::close(fd);
+  return data;
+}
+
+}  // namespace lockstep

@@ -1,0 +1,17 @@
+// Whole-file reads and writes with errors that name the file. Thread-compatible.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace lockstep {
+
+// Reads the whole file at `path`. Fails with kNotFound, kPermissionDenied or kIoError, the
+// message naming the path; refuses files larger than `max_bytes` with kInvalidArgument.
+Result<std::string> ReadFile(const std::filesystem::path& path,
+                             size_t max_bytes = size_t{64} << 20);
+
+}  // namespace lockstep

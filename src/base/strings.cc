@@ -1,0 +1,66 @@
+#include "base/strings.h"
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+namespace lockstep {
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  std::vector<size_t> previous(b.size() + 1);
+  std::vector<size_t> current(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t substitution = previous[j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+    }
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+namespace {
+
+template <class Candidates>
+std::optional<std::string> Closest(std::string_view word, const Candidates& candidates) {
+  size_t allowed = std::max<size_t>(1, word.size() / 3);
+  std::optional<std::string> best;
+  size_t best_distance = allowed + 1;
+  for (const auto& candidate : candidates) {
+    size_t distance = EditDistance(word, candidate);
+    if (distance < best_distance && distance > 0) {
+      best_distance = distance;
+      best = std::string(candidate);
+    } else if (distance == 0 && std::string_view(candidate) != word) {
+      // Differs only in case: the best possible suggestion.
+      return std::string(candidate);
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+std::optional<std::string> ClosestMatch(std::string_view word,
+                                        std::span<const std::string_view> candidates) {
+  return Closest(word, candidates);
+}
+
+std::optional<std::string> ClosestMatch(std::string_view word,
+                                        std::span<const std::string> candidates) {
+  return Closest(word, candidates);
+}
+
+std::string Join(std::span<const std::string> items, std::string_view separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += separator;
+    out += items[i];
+  }
+  return out;
+}
+
+}  // namespace lockstep

@@ -1,0 +1,26 @@
+// Small string helpers shared by the parsers: edit distance for "did you mean" suggestions.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace lockstep {
+
+// Levenshtein distance between `a` and `b`, comparing ASCII letters case-insensitively.
+size_t EditDistance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word` when it is close enough to be a plausible typo (at most a
+// third of the word's length, and at least one edit allowed); nullopt otherwise. Ties go to
+// the earliest candidate.
+std::optional<std::string> ClosestMatch(std::string_view word,
+                                        std::span<const std::string_view> candidates);
+std::optional<std::string> ClosestMatch(std::string_view word,
+                                        std::span<const std::string> candidates);
+
+// Joins `items` with `separator`.
+std::string Join(std::span<const std::string> items, std::string_view separator);
+
+}  // namespace lockstep

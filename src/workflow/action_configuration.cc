@@ -1,0 +1,326 @@
+#include "workflow/action_configuration.h"
+
+#include <fmt/core.h>
+
+#include "base/duration.h"
+#include "base/strings.h"
+
+namespace lockstep::workflow {
+namespace {
+
+struct KnownIdentifier {
+  std::string_view name;  // without the version
+  ActionKind kind;
+};
+
+constexpr KnownIdentifier kKnown[] = {
+    {"aws/build", ActionKind::kBuild},
+    {"aws/managed-test", ActionKind::kManagedTest},
+    {"aws/github-actions-runner", ActionKind::kGitHubActions},
+    {"aws/approval", ActionKind::kApproval},
+    {"lockstep/approval", ActionKind::kApproval},
+    {"lockstep/deploy", ActionKind::kDeploy},
+    {"lockstep/verify", ActionKind::kVerify},
+    {"lockstep/sync", ActionKind::kSync},
+    {"lockstep/trigger", ActionKind::kTrigger},
+};
+
+constexpr std::string_view kLockstepActions[] = {"lockstep/deploy@v1", "lockstep/verify@v1",
+                                                 "lockstep/sync@v1", "lockstep/trigger@v1",
+                                                 "lockstep/approval@v1"};
+
+bool IsVersionOne(std::string_view version) {
+  return version == "v1" || version == "v1.0" || version == "v1.0.0";
+}
+
+// A relative path inside the repository: no leading '/', no '..' component.
+bool IsSafeRelativePath(std::string_view path) {
+  if (path.empty() || path.starts_with('/')) return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    if (path.substr(start, end - start) == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+class ConfigurationChecker {
+ public:
+  ConfigurationChecker(const Action& action, Checker& checker)
+      : action_(action),
+        c_(checker),
+        context_{fmt::format("in 'Configuration' of action '{}'", action.name),
+                 fmt::format("'Configuration' of action '{}'", action.name)} {}
+
+  // Returns the Configuration mapping, reporting it when it is missing and `required`.
+  const yaml::Node* Mapping(const yaml::Node* configuration, bool required) {
+    if (configuration == nullptr || configuration->IsNull()) {
+      if (required) {
+        c_.Error(action_.mark, fmt::format("action '{}' ({}) is missing required key "
+                                           "'Configuration'",
+                                           action_.name, action_.identifier.value));
+      }
+      return nullptr;
+    }
+    return c_.ExpectMap(*configuration, "Configuration") ? configuration : nullptr;
+  }
+
+  void Steps(const yaml::Node* configuration) {
+    const yaml::Node* node = Mapping(configuration, true);
+    if (node == nullptr) return;
+    c_.CheckKeys(*node, context_, {"Steps", "Container"}, {"Steps"});
+    if (const yaml::Node* container = node->Find("Container")) {
+      if (c_.ExpectMap(*container, "Container")) {
+        c_.CheckKeys(*container, {"in 'Container'", "'Container'"}, {"Image", "Registry"});
+        if (const yaml::Node* image = container->Find("Image")) c_.String(*image, "Image");
+        if (const yaml::Node* registry = container->Find("Registry")) {
+          c_.String(*registry, "Registry");
+        }
+      }
+    }
+    const yaml::Node* steps = node->Find("Steps");
+    if (steps == nullptr || !c_.ExpectList(*steps, "Steps")) return;
+    if (steps->items.size() > 256) {
+      c_.Error(steps->items[256].mark,
+               fmt::format("action '{}' has {} steps; the limit is 256", action_.name,
+                           steps->items.size()));
+    }
+    for (const yaml::Node& step : steps->items) {
+      if (!step.IsMap()) {
+        c_.Error(step.mark, fmt::format("expected a step with 'Run', found {}", DescribeKind(step)));
+        continue;
+      }
+      c_.CheckKeys(step, {"in a step of action '" + action_.name + "'", "the step"}, {"Run"},
+                   {"Run"});
+      if (const yaml::Node* run = step.Find("Run")) c_.String(*run, "Run");
+    }
+  }
+
+  void GitHubSteps(const yaml::Node* configuration) {
+    const yaml::Node* node = Mapping(configuration, true);
+    if (node == nullptr) return;
+    c_.CheckKeys(*node, context_, {"Steps"}, {"Steps"});
+    const yaml::Node* steps = node->Find("Steps");
+    if (steps == nullptr || !c_.ExpectList(*steps, "Steps")) return;
+    for (const yaml::Node& step : steps->items) {
+      if (!c_.ExpectMap(step, "Steps")) continue;
+      c_.CheckKeys(step, {"in a GitHub Actions step", "the GitHub Actions step"},
+                   {"id", "if", "name", "uses", "with", "run", "env", "continue-on-error",
+                    "timeout-minutes", "working-directory", "shell"});
+      if (step.Find("uses") == nullptr && step.Find("run") == nullptr) {
+        c_.Error(step.mark, "a GitHub Actions step needs 'uses' or 'run'");
+      }
+    }
+  }
+
+  void Approval(const yaml::Node* configuration) {
+    const yaml::Node* node = Mapping(configuration, false);
+    if (node == nullptr) return;
+    c_.CheckKeys(*node, context_, {"ApprovalsRequired"});
+    if (const yaml::Node* count = node->Find("ApprovalsRequired")) {
+      c_.Integer(*count, "ApprovalsRequired", 1, 2);
+    }
+  }
+
+  void Deploy(const yaml::Node* configuration) {
+    if (action_.input_artifacts.empty()) {
+      c_.Error(action_.mark, fmt::format("lockstep/deploy action '{}' needs an input artifact: "
+                                         "the release is the root of the first one",
+                                         action_.name));
+    }
+    const yaml::Node* node = Mapping(configuration, true);
+    if (node == nullptr) return;
+    c_.CheckKeys(*node, context_, {"Service"}, {"Service"});
+    if (const yaml::Node* service = node->Find("Service")) {
+      if (auto value = c_.String(*service, "Service")) c_.CheckName(*value, "service name", 63);
+    }
+  }
+
+  void Verify(const yaml::Node* configuration) {
+    const yaml::Node* node = Mapping(configuration, true);
+    if (node == nullptr) return;
+    c_.CheckKeys(*node, context_, {"Checks", "Deadline", "Interval", "Service"}, {"Checks"});
+    Duration(node->Find("Deadline"), "Deadline");
+    Duration(node->Find("Interval"), "Interval");
+    if (const yaml::Node* service = node->Find("Service")) {
+      if (auto value = c_.String(*service, "Service")) c_.CheckName(*value, "service name", 63);
+    }
+    const yaml::Node* checks = node->Find("Checks");
+    if (checks == nullptr || !c_.ExpectList(*checks, "Checks")) return;
+    if (checks->items.empty()) c_.Error(checks->mark, "'Checks' is empty; list at least one check");
+    static const std::vector<std::string_view> kMethods = {"GET",    "HEAD",  "POST",   "PUT",
+                                                           "PATCH",  "DELETE", "OPTIONS"};
+    for (const yaml::Node& check : checks->items) {
+      if (!c_.ExpectMap(check, "Checks")) continue;
+      c_.CheckKeys(check, {"in a check", "the check"},
+                   {"Method", "Path", "Body", "Headers", "ExpectStatus", "ExpectBody"},
+                   {"Path", "ExpectStatus"});
+      if (const yaml::Node* method = check.Find("Method")) {
+        if (auto value = c_.String(*method, "Method")) {
+          if (std::find(kMethods.begin(), kMethods.end(), value->value) == kMethods.end()) {
+            c_.Error(value->mark, fmt::format("unknown HTTP method '{}' (expected {})",
+                                              value->value, "GET, HEAD, POST, PUT, PATCH, "
+                                                            "DELETE or OPTIONS"));
+          }
+        }
+      }
+      if (const yaml::Node* path = check.Find("Path")) {
+        if (auto value = c_.String(*path, "Path"); value && !value->value.starts_with('/')) {
+          c_.Error(value->mark, fmt::format("check path '{}' must start with '/'", value->value));
+        }
+      }
+      if (const yaml::Node* body = check.Find("Body")) c_.String(*body, "Body");
+      if (const yaml::Node* expect = check.Find("ExpectBody")) c_.String(*expect, "ExpectBody");
+      if (const yaml::Node* status = check.Find("ExpectStatus")) {
+        c_.Integer(*status, "ExpectStatus", 100, 599);
+      }
+      if (const yaml::Node* headers = check.Find("Headers")) {
+        if (c_.ExpectMap(*headers, "Headers")) {
+          for (const yaml::MapEntry& header : headers->entries) c_.String(header.value, header.key.value);
+        }
+      }
+    }
+  }
+
+  void Sync(const yaml::Node* configuration) {
+    const yaml::Node* node = Mapping(configuration, true);
+    if (node == nullptr) return;
+    c_.CheckKeys(*node, context_, {"From", "To", "Commit"}, {"From", "To"});
+    if (const yaml::Node* from = node->Find("From")) {
+      if (auto value = c_.String(*from, "From")) {
+        size_t colon = value->value.find(':');
+        if (colon == std::string::npos || colon == 0) {
+          c_.Error(value->mark, fmt::format("'From' must be REPOSITORY:PATH, found '{}'",
+                                            value->value));
+        } else {
+          c_.CheckName({value->value.substr(0, colon), value->mark}, "repository name", 100);
+          SafePath(value->value.substr(colon + 1), value->mark, "From");
+        }
+      }
+    }
+    if (const yaml::Node* to = node->Find("To")) {
+      if (auto value = c_.String(*to, "To")) {
+        // `To` is a path in this repository, or REPOSITORY:PATH.
+        size_t colon = value->value.find(':');
+        SafePath(colon == std::string::npos ? value->value : value->value.substr(colon + 1),
+                 value->mark, "To");
+      }
+    }
+    if (const yaml::Node* commit = node->Find("Commit")) c_.Boolean(*commit, "Commit");
+  }
+
+  void Trigger(const yaml::Node* configuration) {
+    const yaml::Node* node = Mapping(configuration, true);
+    if (node == nullptr) return;
+    c_.CheckKeys(*node, context_, {"Repository", "Workflow", "Wait"}, {"Repository", "Workflow"});
+    if (const yaml::Node* repository = node->Find("Repository")) {
+      if (auto value = c_.String(*repository, "Repository")) {
+        c_.CheckName(*value, "repository name", 100);
+      }
+    }
+    if (const yaml::Node* workflow = node->Find("Workflow")) {
+      if (auto value = c_.String(*workflow, "Workflow")) c_.CheckName(*value, "workflow name", 100);
+    }
+    if (const yaml::Node* wait = node->Find("Wait")) c_.Boolean(*wait, "Wait");
+  }
+
+ private:
+  void Duration(const yaml::Node* node, std::string_view key) {
+    if (node == nullptr) return;
+    auto value = c_.String(*node, key);
+    if (!value) return;
+    if (auto parsed = ParseDuration(value->value); !parsed) {
+      c_.Error(value->mark, fmt::format("'{}': {}", key, parsed.error().message()));
+    }
+  }
+
+  void SafePath(std::string_view path, Mark mark, std::string_view key) {
+    if (!IsSafeRelativePath(path)) {
+      c_.Error(mark, fmt::format("'{}' path '{}' must be relative and stay inside the repository "
+                                 "(no leading '/', no '..')",
+                                 key, path));
+    }
+  }
+
+  const Action& action_;
+  Checker& c_;
+  Context context_;
+};
+
+}  // namespace
+
+ActionKind ClassifyIdentifier(std::string_view identifier) {
+  size_t at = identifier.find('@');
+  std::string_view name = identifier.substr(0, at);
+  std::string_view version = at == std::string_view::npos ? "" : identifier.substr(at + 1);
+  for (const KnownIdentifier& known : kKnown) {
+    if (name == known.name && IsVersionOne(version)) return known.kind;
+  }
+  if (name.starts_with("lockstep/")) return ActionKind::kUnknownLockstep;
+  return ActionKind::kPlugin;
+}
+
+bool OutputsAreKnown(ActionKind kind) {
+  return kind != ActionKind::kPlugin && kind != ActionKind::kUnknownLockstep;
+}
+
+std::vector<std::string_view> BuiltInOutputs(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kDeploy:
+      return {"ReleaseId", "Handler"};
+    case ActionKind::kSync:
+      return {"ManifestSha256", "CommitId"};
+    case ActionKind::kTrigger:
+      return {"RunId", "Status"};
+    default:
+      return {};
+  }
+}
+
+void CheckActionConfiguration(const Action& action, const yaml::Node* configuration,
+                              Checker& checker) {
+  ActionKind kind = ClassifyIdentifier(action.identifier.value);
+  ConfigurationChecker check(action, checker);
+  switch (kind) {
+    case ActionKind::kBuild:
+    case ActionKind::kManagedTest:
+      check.Steps(configuration);
+      break;
+    case ActionKind::kGitHubActions:
+      check.GitHubSteps(configuration);
+      break;
+    case ActionKind::kApproval:
+      check.Approval(configuration);
+      break;
+    case ActionKind::kDeploy:
+      check.Deploy(configuration);
+      break;
+    case ActionKind::kVerify:
+      check.Verify(configuration);
+      break;
+    case ActionKind::kSync:
+      check.Sync(configuration);
+      break;
+    case ActionKind::kTrigger:
+      check.Trigger(configuration);
+      break;
+    case ActionKind::kUnknownLockstep: {
+      std::string message =
+          fmt::format("unknown lockstep action '{}'", action.identifier.value);
+      if (auto suggestion = ClosestMatch(action.identifier.value, kLockstepActions)) {
+        message += fmt::format("; did you mean '{}'?", *suggestion);
+      }
+      checker.Error(action.identifier.mark, std::move(message));
+      break;
+    }
+    case ActionKind::kPlugin:
+      if (configuration != nullptr && !configuration->IsNull()) {
+        checker.ExpectMap(*configuration, "Configuration");
+      }
+      break;
+  }
+}
+
+}  // namespace lockstep::workflow

@@ -1,0 +1,22 @@
+// Runs the real lockstep binary, as a user would, and captures what it prints.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace lockstep::testing {
+
+struct CommandOutput {
+  int exit_code = -1;
+  std::string out;  // standard output
+  std::string err;  // standard error
+};
+
+// Runs the lockstep binary with `arguments` in `directory`, with `environment` entries
+// ("NAME=value") added to a minimal environment (PATH, HOME, NO_COLOR unset).
+CommandOutput RunLockstep(const std::vector<std::string>& arguments,
+                          const std::filesystem::path& directory,
+                          const std::vector<std::string>& environment = {});
+
+}  // namespace lockstep::testing

@@ -20,10 +20,8 @@ release:
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
-bench:
+bench: release
 	scripts/bootstrap bench
-	cmake --preset release -DLOCKSTEP_BENCH=ON >/dev/null
-	cmake --build --preset release -j $(JOBS)
 	bench/validate.sh
 
 fuzz:

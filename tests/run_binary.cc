@@ -27,6 +27,14 @@ std::string ReadAll(int fd) {
 CommandOutput RunLockstep(const std::vector<std::string>& arguments,
                           const std::filesystem::path& directory,
                           const std::vector<std::string>& environment) {
+  std::vector<std::string> argv = {LOCKSTEP_BINARY};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return RunProgram(argv, directory, environment);
+}
+
+CommandOutput RunProgram(const std::vector<std::string>& arguments,
+                         const std::filesystem::path& directory,
+                         const std::vector<std::string>& environment) {
   CommandOutput output;
   // Standard error goes to a temporary file so that neither pipe can fill up and block.
   char err_path[] = "/tmp/lockstep-stderr-XXXXXX";
@@ -36,8 +44,7 @@ CommandOutput RunLockstep(const std::vector<std::string>& arguments,
     ADD_FAILURE() << "cannot create pipes";
     return output;
   }
-  std::vector<std::string> argv_storage = {LOCKSTEP_BINARY};
-  argv_storage.insert(argv_storage.end(), arguments.begin(), arguments.end());
+  std::vector<std::string> argv_storage = arguments;
   std::vector<char*> argv;
   for (std::string& arg : argv_storage) argv.push_back(arg.data());
   argv.push_back(nullptr);

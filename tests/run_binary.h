@@ -13,6 +13,11 @@ struct CommandOutput {
   std::string err;  // standard error
 };
 
+// Runs `argv` (argv[0] an absolute path) in `directory` with a minimal environment plus
+// `environment` entries ("NAME=value").
+CommandOutput RunProgram(const std::vector<std::string>& argv, const std::filesystem::path& directory,
+                         const std::vector<std::string>& environment = {});
+
 // Runs the lockstep binary with `arguments` in `directory`, with `environment` entries
 // ("NAME=value") added to a minimal environment (PATH, HOME, NO_COLOR unset).
 CommandOutput RunLockstep(const std::vector<std::string>& arguments,

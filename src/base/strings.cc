@@ -10,13 +10,20 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
   std::vector<size_t> previous(b.size() + 1);
   std::vector<size_t> current(b.size() + 1);
+  std::vector<size_t> before_previous(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     current[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       size_t substitution = previous[j - 1] + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
       current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+      // Two swapped neighbours are one typo, not two.
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+          lower(a[i - 2]) == lower(b[j - 1])) {
+        current[j] = std::min(current[j], before_previous[j - 2] + 1);
+      }
     }
+    before_previous = previous;
     std::swap(previous, current);
   }
   return previous[b.size()];

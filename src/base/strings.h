@@ -9,7 +9,9 @@
 
 namespace lockstep {
 
-// Levenshtein distance between `a` and `b`, comparing ASCII letters case-insensitively.
+// Edit distance between `a` and `b` (insertions, deletions, substitutions and swaps of two
+// neighbouring characters: the optimal string alignment distance), comparing ASCII letters
+// case-insensitively.
 size_t EditDistance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word` when it is close enough to be a plausible typo (at most a

@@ -9,6 +9,7 @@ TEST(StringsTest, EditDistanceCountsEditsIgnoringCase) {
   EXPECT_EQ(EditDistance("DependsOn", "DependOn"), 1u);
   EXPECT_EQ(EditDistance("push", "PUSH"), 0u);
   EXPECT_EQ(EditDistance("", "abc"), 3u);
+  EXPECT_EQ(EditDistance("Biuld", "Build"), 1u);
 }
 
 TEST(StringsTest, ClosestMatchSuggestsOnlyPlausibleTypos) {

@@ -178,7 +178,10 @@ class ConfigurationChecker {
       }
       if (const yaml::Node* headers = check.Find("Headers")) {
         if (c_.ExpectMap(*headers, "Headers")) {
-          for (const yaml::MapEntry& header : headers->entries) c_.String(header.value, header.key.value);
+          c_.CheckDuplicateKeys(*headers, "in 'Headers'");
+          for (const yaml::MapEntry& header : headers->entries) {
+            c_.String(header.value, header.key.value);
+          }
         }
       }
     }
@@ -316,8 +319,9 @@ void CheckActionConfiguration(const Action& action, const yaml::Node* configurat
       break;
     }
     case ActionKind::kPlugin:
-      if (configuration != nullptr && !configuration->IsNull()) {
-        checker.ExpectMap(*configuration, "Configuration");
+      if (configuration != nullptr && !configuration->IsNull() &&
+          checker.ExpectMap(*configuration, "Configuration")) {
+        checker.CheckDuplicateKeys(*configuration, "in 'Configuration'", true);
       }
       break;
   }

@@ -26,25 +26,44 @@ bool Checker::ExpectList(const yaml::Node& node, std::string_view key) {
   return false;
 }
 
+std::vector<size_t> Checker::CheckDuplicateKeys(const yaml::Node& node, std::string_view in,
+                                                bool deep) {
+  std::vector<size_t> repeats;
+  for (size_t i = 0; i < node.entries.size(); ++i) {
+    const yaml::Node& key = node.entries[i].key;
+    if (deep && (node.entries[i].value.IsMap() || node.entries[i].value.IsSequence())) {
+      CheckDuplicateKeysBelow(node.entries[i].value, in);
+    }
+    if (!key.IsScalar()) continue;
+    for (size_t j = 0; j < i; ++j) {
+      const yaml::Node& earlier = node.entries[j].key;
+      if (earlier.IsScalar() && earlier.value == key.value) {
+        Error(key.mark, fmt::format("duplicate key '{}' {}; the first is at line {}", key.value,
+                                    in, earlier.mark.line));
+        repeats.push_back(i);
+        break;
+      }
+    }
+  }
+  return repeats;
+}
+
+void Checker::CheckDuplicateKeysBelow(const yaml::Node& node, std::string_view in) {
+  if (node.IsMap()) CheckDuplicateKeys(node, in, true);
+  for (const yaml::Node& item : node.items) CheckDuplicateKeysBelow(item, in);
+}
+
 void Checker::CheckKeys(const yaml::Node& node, const Context& context, KeyList allowed,
-                        KeyList required) {
+                        KeyList required, std::optional<Mark> missing_at) {
   std::vector<std::string_view> candidates(allowed);
+  std::vector<size_t> repeats = CheckDuplicateKeys(node, context.in);
   for (size_t i = 0; i < node.entries.size(); ++i) {
     const yaml::Node& key = node.entries[i].key;
     if (!key.IsScalar()) {
       Error(key.mark, fmt::format("expected a key name {}, found {}", context.in, DescribeKind(key)));
       continue;
     }
-    bool duplicate = false;
-    for (size_t j = 0; j < i && !duplicate; ++j) {
-      const yaml::Node& earlier = node.entries[j].key;
-      if (earlier.IsScalar() && earlier.value == key.value) {
-        Error(key.mark, fmt::format("duplicate key '{}' {}; the first is at line {}", key.value,
-                                    context.in, earlier.mark.line));
-        duplicate = true;
-      }
-    }
-    if (duplicate) continue;
+    if (std::find(repeats.begin(), repeats.end(), i) != repeats.end()) continue;
     if (std::find(allowed.begin(), allowed.end(), key.value) != allowed.end()) continue;
     std::string message = fmt::format("unknown key '{}' {}", key.value, context.in);
     if (auto suggestion = ClosestMatch(key.value, candidates)) {
@@ -56,7 +75,7 @@ void Checker::CheckKeys(const yaml::Node& node, const Context& context, KeyList 
   }
   for (std::string_view name : required) {
     if (node.Find(name) == nullptr) {
-      Error(node.mark,
+      Error(missing_at.value_or(node.mark),
             fmt::format("{} is missing required key '{}'", context.subject, name));
     }
   }
@@ -83,8 +102,9 @@ std::vector<Located<std::string>> Checker::StringList(const yaml::Node& node,
 std::optional<int> Checker::Integer(const yaml::Node& node, std::string_view key, int min,
                                     int max, std::string_view unit) {
   if (!node.IsScalar() || node.scalar_type() != yaml::ScalarType::kInteger) {
-    Error(node.mark,
-          fmt::format("expected a whole number for '{}', found {}", key, DescribeKind(node)));
+    bool number = node.IsScalar() && node.scalar_type() == yaml::ScalarType::kFloat;
+    Error(node.mark, fmt::format("expected a whole number for '{}', found {}", key,
+                                 number ? node.value : std::string(DescribeKind(node))));
     return std::nullopt;
   }
   long long value = 0;

@@ -40,8 +40,14 @@ class Checker {
 
   // Reports duplicate keys, keys that are not scalars, keys not in `allowed` (with the closest
   // one as a suggestion) and `required` keys that are missing. `node` must be a mapping.
+  // Missing keys are reported at `missing_at` when given, else at the mapping.
   void CheckKeys(const yaml::Node& node, const Context& context, KeyList allowed,
-                 KeyList required = {});
+                 KeyList required = {}, std::optional<Mark> missing_at = std::nullopt);
+
+  // Reports every key of mapping `node` that repeats an earlier one; `in` places it
+  // ("in 'Reports'"). With `deep`, nested mappings too. Returns the indexes of the repeats.
+  std::vector<size_t> CheckDuplicateKeys(const yaml::Node& node, std::string_view in,
+                                         bool deep = false);
 
   // A string value: plain scalars of other types are refused, as AWS's schema does.
   std::optional<Located<std::string>> String(const yaml::Node& node, std::string_view key);
@@ -64,6 +70,8 @@ class Checker {
   std::string_view source() const { return source_; }
 
  private:
+  void CheckDuplicateKeysBelow(const yaml::Node& node, std::string_view in);
+
   DiagnosticList& diagnostics_;
   std::string_view source_;
 };

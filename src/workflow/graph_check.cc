@@ -50,7 +50,8 @@ class Graph {
  private:
   struct Edge {
     std::string to;
-    Mark mark;  // of the DependsOn entry, or of the group for membership edges
+    Mark mark;                // of the DependsOn entry, or of the group for membership edges
+    bool membership = false;  // group -> one of its actions
   };
 
   void CheckUniqueNames() {
@@ -79,15 +80,22 @@ class Graph {
 
   void ResolveDependsOn() {
     auto resolve = [&](const std::string& from, const std::vector<Located<std::string>>& entries,
-                       std::string_view what) {
+                       std::string_view what, const std::string& own_group) {
       std::vector<Edge> resolved;
+      std::vector<std::string> others;
+      for (const std::string& name : names_) {
+        if (name != from) others.push_back(name);
+      }
       for (const auto& entry : entries) {
         if (entry.value == from) {
           c_.Error(entry.mark, fmt::format("{} '{}' depends on itself", what, from));
+        } else if (!own_group.empty() && entry.value == own_group) {
+          c_.Error(entry.mark, fmt::format("action '{}' depends on its own group '{}'", from,
+                                           own_group));
         } else if (!Exists(entry.value)) {
           std::string message = fmt::format("{} '{}' depends on unknown action '{}'", what, from,
                                             entry.value);
-          if (auto suggestion = ClosestMatch(entry.value, names_)) {
+          if (auto suggestion = ClosestMatch(entry.value, others)) {
             message += fmt::format("; did you mean '{}'?", *suggestion);
           }
           c_.Error(entry.mark, std::move(message));
@@ -98,14 +106,16 @@ class Graph {
       return resolved;
     };
     for (const ActionGroup& group : workflow_.groups) {
-      group_depends_on_[group.name] = resolve(group.name, group.depends_on, "action group");
+      group_depends_on_[group.name] = resolve(group.name, group.depends_on, "action group", "");
       for (const std::string& member : group.actions) {
-        edges_[group.name].push_back({member, group.mark});
+        edges_[group.name].push_back({member, group.mark, true});
       }
     }
     for (const Action& action : workflow_.actions) {
       std::vector<Edge>& edges = edges_[action.name];
-      for (Edge& edge : resolve(action.name, action.depends_on, "action")) edges.push_back(edge);
+      for (Edge& edge : resolve(action.name, action.depends_on, "action", action.group)) {
+        edges.push_back(edge);
+      }
       if (!action.group.empty()) {
         for (const Edge& edge : group_depends_on_[action.group]) {
           if (edge.to == action.name) continue;
@@ -126,11 +136,22 @@ class Graph {
       for (const Edge& edge : edges_[node]) {
         if (state[edge.to] == 1) {
           auto start = std::find(stack.begin(), stack.end(), edge.to);
-          std::vector<std::string> path(start, stack.end());
-          path.push_back(edge.to);
-          Mark mark = edge.mark;
-          if (path.size() > 2) mark = EdgeMark(path[0], path[1]);
-          c_.Error(mark, fmt::format("dependency cycle: {}", Join(path, " -> ")));
+          std::vector<std::string> cycle(start, stack.end());
+          // Start the path at an edge the user wrote (a DependsOn entry), not at a group's
+          // membership, so that the report points at a line to change.
+          size_t first = 0;
+          for (size_t i = 0; i < cycle.size(); ++i) {
+            const Edge* step = FindEdge(cycle[i], cycle[(i + 1) % cycle.size()]);
+            if (step != nullptr && !step->membership) {
+              first = i;
+              break;
+            }
+          }
+          std::rotate(cycle.begin(), cycle.begin() + static_cast<std::ptrdiff_t>(first), cycle.end());
+          const Edge* opening = FindEdge(cycle[0], cycle[cycle.size() > 1 ? 1 : 0]);
+          cycle.push_back(cycle[0]);
+          c_.Error(opening != nullptr ? opening->mark : edge.mark,
+                   fmt::format("dependency cycle: {}", Join(cycle, " -> ")));
           has_cycle_ = true;
         } else if (state[edge.to] == 0) {
           visit(edge.to);
@@ -144,11 +165,11 @@ class Graph {
     }
   }
 
-  Mark EdgeMark(const std::string& from, const std::string& to) {
+  const Edge* FindEdge(const std::string& from, const std::string& to) {
     for (const Edge& edge : edges_[from]) {
-      if (edge.to == to) return edge.mark;
+      if (edge.to == to) return &edge;
     }
-    return {};
+    return nullptr;
   }
 
   // Every action `name` waits for, directly or through groups.
@@ -198,8 +219,7 @@ class Graph {
           c_.Error(input.mark, std::move(message));
           continue;
         }
-        CheckOrder(*it->second, action, input.mark,
-                   fmt::format("input artifact '{}'", input.value));
+        CheckOrder(*it->second, action, input.mark, fmt::format("artifact '{}'", input.value));
       }
     }
   }
@@ -209,7 +229,8 @@ class Graph {
   bool CheckOrder(const Action& producer, const Action& consumer, Mark mark,
                   const std::string& what) {
     if (producer.name == consumer.name) {
-      c_.Error(mark, fmt::format("action '{}' uses its own {}", consumer.name, what));
+      c_.Error(mark, fmt::format("action '{}' uses {}, which it outputs itself", consumer.name,
+                                 what));
       return false;
     }
     if (IsUpstream(producer.name, consumer.name)) return true;

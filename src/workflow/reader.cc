@@ -91,9 +91,9 @@ std::optional<Workflow> Reader::Read(const yaml::Node& root) {
   }
   if (const yaml::Node* version = root.Find("SchemaVersion")) ReadSchemaVersion(*version);
   if (const yaml::Node* run_mode = root.Find("RunMode")) ReadRunMode(*run_mode);
-  if (const yaml::Node* compute = root.Find("Compute")) {
-    workflow_compute_mark_ = compute->mark;
-    workflow_.compute = ReadCompute(*compute, true);
+  if (const yaml::MapEntry* compute = root.FindEntry("Compute")) {
+    workflow_compute_mark_ = compute->key.mark;
+    workflow_.compute = ReadCompute(compute->value, true);
   }
   if (const yaml::Node* triggers = root.Find("Triggers")) ReadTriggers(*triggers);
   if (const yaml::Node* actions = root.Find("Actions")) ReadActions(*actions);
@@ -356,7 +356,7 @@ void Reader::ReadAction(const Located<std::string>& name, const yaml::Node& node
   c_.CheckKeys(node, context,
                {"Identifier", "Configuration", "DependsOn", "Environment", "Compute", "Timeout",
                 "Caching", "Packages", "Inputs", "Outputs"},
-               {"Identifier"});
+               {"Identifier"}, name.mark);
   Action action;
   action.name = name.value;
   action.mark = name.mark;
@@ -370,14 +370,14 @@ void Reader::ReadAction(const Located<std::string>& name, const yaml::Node& node
   if (const yaml::Node* timeout = node.Find("Timeout")) {
     action.timeout_minutes = c_.Integer(*timeout, "Timeout", 1, 480, "minutes");
   }
-  if (const yaml::Node* compute = node.Find("Compute")) {
-    if (workflow_.compute.has_value() || workflow_compute_mark_.line > 0) {
-      c_.Error(compute->mark,
+  if (const yaml::MapEntry* compute = node.FindEntry("Compute")) {
+    if (workflow_compute_mark_.line > 0) {
+      c_.Error(compute->key.mark,
                fmt::format("action '{}' sets 'Compute', but the workflow sets it at line {}; "
                            "use one or the other",
                            name.value, workflow_compute_mark_.line));
     } else {
-      action.compute = ReadCompute(*compute, false);
+      action.compute = ReadCompute(compute->value, false);
     }
   }
   if (const yaml::Node* environment = node.Find("Environment")) {
@@ -460,6 +460,7 @@ void Reader::ReadInputVariables(const yaml::Node& node, Action& action) {
     action.input_variables.push_back({name->value, value->value, name->mark});
   };
   if (node.IsMap()) {
+    c_.CheckDuplicateKeys(node, "in 'Variables'");
     for (const yaml::MapEntry& entry : node.entries) add(entry.key, entry.value);
   } else if (node.IsSequence()) {
     for (const yaml::Node& item : node.items) {
@@ -558,6 +559,7 @@ void Reader::ReadOutputArtifacts(const yaml::Node& node, Action& action) {
       if (const yaml::Node* name = item.Find("Name")) add(*name, item.Find("Files"));
     }
   } else if (node.IsMap()) {
+    c_.CheckDuplicateKeys(node, "in 'Artifacts'");
     for (const yaml::MapEntry& entry : node.entries) {
       if (c_.ExpectMap(entry.value, "Artifacts")) {
         c_.CheckKeys(entry.value, {"in an output artifact", "the output artifact"}, {"Files"},
@@ -579,6 +581,7 @@ void Reader::ReadOutputArtifacts(const yaml::Node& node, Action& action) {
 
 void Reader::ReadReports(const yaml::Node& node, const Context& context) {
   if (!c_.ExpectMap(node, "Reports")) return;
+  c_.CheckDuplicateKeys(node, "in 'Reports'");
   static const std::vector<std::string_view> kFormats = {
       "JUNITXML",   "CUCUMBERJSON", "NUNITXML", "NUNIT3XML",  "TESTNGXML", "VISUALSTUDIOTRX",
       "COBERTURAXML", "CLOVERXML",  "SIMPLECOV", "JACOCOXML", "LCOV",      "SARIFSCA",
@@ -596,6 +599,9 @@ void Reader::ReadReports(const yaml::Node& node, const Context& context) {
           std::string message = fmt::format("unknown report format '{}'", value->value);
           if (auto suggestion = ClosestMatch(Upper(value->value), kFormats)) {
             message += fmt::format("; did you mean '{}'?", *suggestion);
+          } else {
+            std::vector<std::string> names(kFormats.begin(), kFormats.end());
+            message += fmt::format(" (expected one of {})", Join(names, ", "));
           }
           c_.Error(value->mark, std::move(message));
         }
@@ -647,6 +653,7 @@ void Reader::ReadCaching(const yaml::Node& node, const Context& context) {
                {"FileCaching"}, {"FileCaching"});
   const yaml::Node* file_caching = node.Find("FileCaching");
   if (file_caching == nullptr || !c_.ExpectMap(*file_caching, "FileCaching")) return;
+  c_.CheckDuplicateKeys(*file_caching, "in 'FileCaching'");
   if (file_caching->entries.size() > 5) {
     c_.Error(file_caching->entries[5].key.mark,
              fmt::format("{} has {} caches; the limit is 5", context.subject,

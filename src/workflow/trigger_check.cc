@@ -8,19 +8,32 @@
 namespace lockstep::workflow {
 namespace {
 
-// The pattern with every '*' that no atom precedes (a glob star) written as '.*', or the
-// pattern itself when it has none.
-std::string GlobStarsAsRegex(std::string_view pattern) {
-  std::string out;
+// A '*' at the start or after '/' repeats nothing sensible in a regular expression: the
+// pattern was written as a glob.
+bool HasGlobStar(std::string_view pattern) {
   for (size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    bool glob_star = c == '*' && (i == 0 || pattern[i - 1] == '/' || pattern[i - 1] == '*');
-    if (glob_star && i + 1 < pattern.size() && pattern[i + 1] == '*') {
+    if (pattern[i] == '*' && (i == 0 || pattern[i - 1] == '/')) return true;
+  }
+  return false;
+}
+
+// The regular expression for a glob: '*' and '**' become '.*', '?' becomes '.', and the
+// characters a regular expression treats specially are escaped.
+std::string GlobToRegex(std::string_view glob) {
+  std::string out;
+  for (size_t i = 0; i < glob.size(); ++i) {
+    char c = glob[i];
+    if (c == '*') {
       out += ".*";
-      ++i;  // `**` becomes one `.*`
-      continue;
+      while (i + 1 < glob.size() && glob[i + 1] == '*') ++i;
+    } else if (c == '?') {
+      out += '.';
+    } else if (std::string_view(".+()[]{}^$|\\").find(c) != std::string_view::npos) {
+      out += '\\';
+      out += c;
+    } else {
+      out += c;
     }
-    out += glob_star ? ".*" : std::string(1, c);
   }
   return out;
 }
@@ -32,8 +45,8 @@ void CheckTriggerPattern(const Located<std::string>& pattern, std::string_view k
   RE2::Options options;
   options.set_log_errors(false);
   RE2 regex(pattern.value, options);
-  std::string glob_fix = GlobStarsAsRegex(pattern.value);
-  bool looks_like_glob = glob_fix != pattern.value;
+  bool looks_like_glob = HasGlobStar(pattern.value);
+  std::string glob_fix = looks_like_glob ? GlobToRegex(pattern.value) : "";
   if (!regex.ok()) {
     std::string message = fmt::format("invalid regular expression '{}' in '{}': {}",
                                       pattern.value, key, regex.error());
@@ -47,7 +60,8 @@ void CheckTriggerPattern(const Located<std::string>& pattern, std::string_view k
   if (pattern.value.starts_with('!')) {
     checker.Warning(pattern.mark,
                     fmt::format("'{}' looks like a negated glob, but patterns are regular "
-                                "expressions: it matches names that start with '!'",
+                                "expressions with no negation: it matches only names that start "
+                                "with '!'",
                                 pattern.value));
   } else if (looks_like_glob) {
     checker.Warning(pattern.mark,

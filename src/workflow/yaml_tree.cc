@@ -68,7 +68,8 @@ Mark ToMark(const YAML::Mark& mark) { return {mark.line + 1, mark.column + 1}; }
 // not C++ stack.
 class TreeBuilder final : public YAML::EventHandler {
  public:
-  explicit TreeBuilder(const ParseLimits& limits) : limits_(limits) {}
+  TreeBuilder(std::string_view source, const ParseLimits& limits)
+      : source_(source), limits_(limits) {}
 
   void OnDocumentStart(const YAML::Mark& mark) override { document_mark_ = ToMark(mark); }
   void OnDocumentEnd() override {}
@@ -101,6 +102,7 @@ class TreeBuilder final : public YAML::EventHandler {
     node.value = value;
     // "?" is yaml-cpp's tag for plain scalars; "!" for quoted and block scalars.
     node.plain = tag == "?";
+    if (!node.plain) CheckQuoteIsClosed(mark);
     Add(std::move(node), anchor);
   }
 
@@ -126,6 +128,25 @@ class TreeBuilder final : public YAML::EventHandler {
     bool expecting_value = false;  // maps: a key has been read, its value comes next
     Node pending_key;
   };
+
+  // yaml-cpp accepts a quoted scalar that runs to the end of the input; YAML does not.
+  void CheckQuoteIsClosed(const YAML::Mark& mark) const {
+    if (mark.pos < 0 || static_cast<size_t>(mark.pos) >= source_.size()) return;
+    char quote = source_[static_cast<size_t>(mark.pos)];
+    if (quote != '"' && quote != '\'') return;
+    for (size_t i = static_cast<size_t>(mark.pos) + 1; i < source_.size(); ++i) {
+      if (quote == '"' && source_[i] == '\\') {
+        ++i;
+      } else if (source_[i] == quote) {
+        if (quote == '\'' && i + 1 < source_.size() && source_[i + 1] == '\'') {
+          ++i;  // '' is an escaped quote
+          continue;
+        }
+        return;
+      }
+    }
+    throw YAML::ParserException(mark, "unterminated quoted string");
+  }
 
   struct Anchored {
     Node node;
@@ -178,6 +199,7 @@ class TreeBuilder final : public YAML::EventHandler {
     }
   }
 
+  std::string_view source_;
   const ParseLimits& limits_;
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, Anchored> anchors_;
@@ -198,11 +220,16 @@ ScalarType Node::scalar_type() const {
   return ScalarType::kString;
 }
 
-const Node* Node::Find(std::string_view key) const {
+const MapEntry* Node::FindEntry(std::string_view key) const {
   for (const MapEntry& entry : entries) {
-    if (entry.key.IsScalar() && entry.key.value == key) return &entry.value;
+    if (entry.key.IsScalar() && entry.key.value == key) return &entry;
   }
   return nullptr;
+}
+
+const Node* Node::Find(std::string_view key) const {
+  const MapEntry* entry = FindEntry(key);
+  return entry == nullptr ? nullptr : &entry->value;
 }
 
 std::string_view DescribeKind(const Node& node) {
@@ -233,12 +260,12 @@ std::string_view DescribeKind(const Node& node) {
 Result<Node> ParseYaml(std::string_view text, std::string_view file_name,
                        const ParseLimits& limits) {
   std::istringstream input{std::string(text)};
-  TreeBuilder builder(limits);
+  TreeBuilder builder(text, limits);
   try {
     YAML::Parser parser(input);
     if (!parser.HandleNextDocument(builder)) return Node{};
     Node root = builder.TakeRoot();
-    TreeBuilder rest(limits);
+    TreeBuilder rest(text, limits);
     if (parser.HandleNextDocument(rest)) {
       Mark second = rest.document_mark();
       return Fail(ErrorCode::kInvalidArgument, "expected one YAML document, found a second one",

@@ -45,6 +45,8 @@ struct Node {
 
   // The value of the first entry whose key is the scalar `key`, or nullptr.
   const Node* Find(std::string_view key) const;
+  // The first entry whose key is the scalar `key`, or nullptr.
+  const MapEntry* FindEntry(std::string_view key) const;
 };
 
 struct MapEntry {

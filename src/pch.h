@@ -1,6 +1,8 @@
 // Precompiled header: the heavy, stable standard and third-party headers most files use.
 #pragma once
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <expected>
@@ -11,5 +13,3 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <fmt/core.h>

@@ -3,9 +3,9 @@
 // lockstep and from the schema, unless the fixture names a documented deliberate difference
 // in an "# aws-schema: CATEGORY — reason" line (docs/workflows.md lists the categories).
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "fixture_util.h"
@@ -28,13 +28,14 @@ const std::set<std::string> kCategories = {
 };
 
 TEST(AwsSchemaConformanceTest, LockstepAndTheSchemaAgreeOnEveryFixture) {
-  auto node = testing::RunProgram({"/usr/bin/node", "tests/schema/aws-schema-check.mjs", "--json",
-                                   "tests/workflows"},
-                                  SourceDir());
+  auto node = testing::RunProgram(
+      {"/usr/bin/node", "tests/schema/aws-schema-check.mjs", "--json", "tests/workflows"},
+      SourceDir());
   ASSERT_EQ(node.exit_code, 0) << "run scripts/bootstrap test first\n" << node.err;
   auto report = nlohmann::json::parse(node.out);
   size_t fixtures = 0;
-  for (const char* folder : {"tests/workflows/valid", "tests/workflows/invalid", "tests/workflows/demo"}) {
+  for (const char* folder :
+       {"tests/workflows/valid", "tests/workflows/invalid", "tests/workflows/demo"}) {
     fixtures += testing::FixtureFiles(folder).size();
   }
   ASSERT_EQ(report["results"].size(), fixtures) << "the schema check must see every fixture";

@@ -1,5 +1,6 @@
 // `lockstep validate` as a user runs it: the real binary, real files, exit codes and output.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "fixture_util.h"
@@ -112,8 +113,8 @@ TEST(CliValidateTest, ColoursOnlyWhenAskedOrOnATerminal) {
   EXPECT_EQ(plain.out.find('\x1b'), std::string::npos);
   auto forced = RunLockstep({"--color", "always", "validate", "broken.yaml"}, dir.path());
   EXPECT_NE(forced.out.find("\x1b[1;31merror:"), std::string::npos) << forced.out;
-  auto never = RunLockstep({"--color", "never", "validate", "broken.yaml"}, dir.path(),
-                           {"NO_COLOR=1"});
+  auto never =
+      RunLockstep({"--color", "never", "validate", "broken.yaml"}, dir.path(), {"NO_COLOR=1"});
   EXPECT_EQ(never.out.find('\x1b'), std::string::npos);
 }
 

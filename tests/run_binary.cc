@@ -1,12 +1,11 @@
 #include "run_binary.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 namespace lockstep::testing {
 namespace {
@@ -50,7 +49,8 @@ CommandOutput RunProgram(const std::vector<std::string>& arguments,
   argv.push_back(nullptr);
   std::vector<std::string> env_storage = {"PATH=/usr/bin:/bin", "HOME=/tmp", "TERM=xterm"};
   env_storage.insert(env_storage.end(), environment.begin(), environment.end());
-  if (const char* asan = std::getenv("ASAN_OPTIONS")) env_storage.push_back(std::string("ASAN_OPTIONS=") + asan);
+  if (const char* asan = std::getenv("ASAN_OPTIONS"))
+    env_storage.push_back(std::string("ASAN_OPTIONS=") + asan);
   std::vector<char*> envp;
   for (std::string& entry : env_storage) envp.push_back(entry.data());
   envp.push_back(nullptr);

@@ -15,7 +15,8 @@ struct CommandOutput {
 
 // Runs `argv` (argv[0] an absolute path) in `directory` with a minimal environment plus
 // `environment` entries ("NAME=value").
-CommandOutput RunProgram(const std::vector<std::string>& argv, const std::filesystem::path& directory,
+CommandOutput RunProgram(const std::vector<std::string>& argv,
+                         const std::filesystem::path& directory,
                          const std::vector<std::string>& environment = {});
 
 // Runs the lockstep binary with `arguments` in `directory`, with `environment` entries

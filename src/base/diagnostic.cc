@@ -1,8 +1,8 @@
 #include "base/diagnostic.h"
 
-#include <algorithm>
-
 #include <fmt/core.h>
+
+#include <algorithm>
 
 namespace lockstep {
 
@@ -68,9 +68,10 @@ std::string RenderDiagnostic(const Diagnostic& diagnostic, std::string_view sour
   std::string_view colour = diagnostic.severity == Severity::kError     ? kRed
                             : diagnostic.severity == Severity::kWarning ? kMagenta
                                                                         : kCyan;
-  std::string out = fmt::format("{} {} {}\n", paint(kBold, diagnostic.location.ToString() + ":"),
-                                paint(colour, fmt::format("{}:", SeverityName(diagnostic.severity))),
-                                paint(kBold, diagnostic.message));
+  std::string out =
+      fmt::format("{} {} {}\n", paint(kBold, diagnostic.location.ToString() + ":"),
+                  paint(colour, fmt::format("{}:", SeverityName(diagnostic.severity))),
+                  paint(kBold, diagnostic.message));
   if (!options.show_source || diagnostic.location.line <= 0) return out;
   std::string_view line = SourceLine(source, diagnostic.location.line);
   if (line.empty()) return out;

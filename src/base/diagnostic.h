@@ -54,8 +54,8 @@ class DiagnosticList {
 };
 
 struct RenderOptions {
-  bool color = false;        // ANSI colours, for terminals
-  bool show_source = true;   // the source line and a caret under the column
+  bool color = false;       // ANSI colours, for terminals
+  bool show_source = true;  // the source line and a caret under the column
 };
 
 // Renders `diagnostic` the way compilers do; `source` is the whole text of its file (used to

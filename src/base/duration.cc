@@ -1,8 +1,8 @@
 #include "base/duration.h"
 
-#include <charconv>
-
 #include <fmt/core.h>
+
+#include <charconv>
 
 namespace lockstep {
 

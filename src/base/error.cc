@@ -1,9 +1,9 @@
 #include "base/error.h"
 
+#include <fmt/core.h>
+
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/core.h>
 
 namespace lockstep {
 

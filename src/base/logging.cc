@@ -1,13 +1,13 @@
 #include "base/logging.h"
 
-#include <mutex>
-
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/ansicolor_sink.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
 
 namespace lockstep {
 namespace {
@@ -17,9 +17,9 @@ namespace {
 class JsonLinesSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& message) override {
-    auto seconds = std::chrono::duration_cast<std::chrono::microseconds>(
-                       message.time.time_since_epoch())
-                       .count();
+    auto seconds =
+        std::chrono::duration_cast<std::chrono::microseconds>(message.time.time_since_epoch())
+            .count();
     nlohmann::json record = {
         {"time", static_cast<double>(seconds) / 1e6},
         {"level", std::string(spdlog::level::to_string_view(message.level).data(),

@@ -1,12 +1,11 @@
 #include "cli/app.h"
 
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <map>
-
-#include <fmt/core.h>
-#include <spdlog/spdlog.h>
 
 #include "base/logging.h"
 #include "cli/command.h"

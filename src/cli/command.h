@@ -2,10 +2,9 @@
 // subcommand file provides, and the exit codes. Thread-compatible; used from main only.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string_view>
-
-#include <CLI/CLI.hpp>
 
 namespace lockstep::cli {
 

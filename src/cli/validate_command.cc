@@ -1,12 +1,11 @@
 // `lockstep validate [FILES…]`: checks workflow files and prints compiler-style diagnostics.
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include "base/diagnostic.h"
 #include "base/file.h"
@@ -44,9 +43,9 @@ Result<std::vector<fs::path>> CollectFiles(const ValidateOptions& options) {
     auto found = workflow::FindWorkflowFiles(root);
     if (!found) return found;
     if (found->empty()) {
-      return Fail(ErrorCode::kNotFound,
-                  fmt::format("no workflow files under {}/.codecatalyst/workflows/",
-                              root.string()));
+      return Fail(
+          ErrorCode::kNotFound,
+          fmt::format("no workflow files under {}/.codecatalyst/workflows/", root.string()));
     }
     return found;
   }

@@ -83,13 +83,13 @@ class ConfigurationChecker {
     const yaml::Node* steps = node->Find("Steps");
     if (steps == nullptr || !c_.ExpectList(*steps, "Steps")) return;
     if (steps->items.size() > 256) {
-      c_.Error(steps->items[256].mark,
-               fmt::format("action '{}' has {} steps; the limit is 256", action_.name,
-                           steps->items.size()));
+      c_.Error(steps->items[256].mark, fmt::format("action '{}' has {} steps; the limit is 256",
+                                                   action_.name, steps->items.size()));
     }
     for (const yaml::Node& step : steps->items) {
       if (!step.IsMap()) {
-        c_.Error(step.mark, fmt::format("expected a step with 'Run', found {}", DescribeKind(step)));
+        c_.Error(step.mark,
+                 fmt::format("expected a step with 'Run', found {}", DescribeKind(step)));
         continue;
       }
       c_.CheckKeys(step, {"in a step of action '" + action_.name + "'", "the step"}, {"Run"},
@@ -150,8 +150,8 @@ class ConfigurationChecker {
     const yaml::Node* checks = node->Find("Checks");
     if (checks == nullptr || !c_.ExpectList(*checks, "Checks")) return;
     if (checks->items.empty()) c_.Error(checks->mark, "'Checks' is empty; list at least one check");
-    static const std::vector<std::string_view> kMethods = {"GET",    "HEAD",  "POST",   "PUT",
-                                                           "PATCH",  "DELETE", "OPTIONS"};
+    static const std::vector<std::string_view> kMethods = {"GET",   "HEAD",   "POST",   "PUT",
+                                                           "PATCH", "DELETE", "OPTIONS"};
     for (const yaml::Node& check : checks->items) {
       if (!c_.ExpectMap(check, "Checks")) continue;
       c_.CheckKeys(check, {"in a check", "the check"},
@@ -160,9 +160,10 @@ class ConfigurationChecker {
       if (const yaml::Node* method = check.Find("Method")) {
         if (auto value = c_.String(*method, "Method")) {
           if (std::find(kMethods.begin(), kMethods.end(), value->value) == kMethods.end()) {
-            c_.Error(value->mark, fmt::format("unknown HTTP method '{}' (expected {})",
-                                              value->value, "GET, HEAD, POST, PUT, PATCH, "
-                                                            "DELETE or OPTIONS"));
+            c_.Error(value->mark,
+                     fmt::format("unknown HTTP method '{}' (expected {})", value->value,
+                                 "GET, HEAD, POST, PUT, PATCH, "
+                                 "DELETE or OPTIONS"));
           }
         }
       }
@@ -195,8 +196,8 @@ class ConfigurationChecker {
       if (auto value = c_.String(*from, "From")) {
         size_t colon = value->value.find(':');
         if (colon == std::string::npos || colon == 0) {
-          c_.Error(value->mark, fmt::format("'From' must be REPOSITORY:PATH, found '{}'",
-                                            value->value));
+          c_.Error(value->mark,
+                   fmt::format("'From' must be REPOSITORY:PATH, found '{}'", value->value));
         } else {
           c_.CheckName({value->value.substr(0, colon), value->mark}, "repository name", 100);
           SafePath(value->value.substr(colon + 1), value->mark, "From");
@@ -310,8 +311,7 @@ void CheckActionConfiguration(const Action& action, const yaml::Node* configurat
       check.Trigger(configuration);
       break;
     case ActionKind::kUnknownLockstep: {
-      std::string message =
-          fmt::format("unknown lockstep action '{}'", action.identifier.value);
+      std::string message = fmt::format("unknown lockstep action '{}'", action.identifier.value);
       if (auto suggestion = ClosestMatch(action.identifier.value, kLockstepActions)) {
         message += fmt::format("; did you mean '{}'?", *suggestion);
       }

@@ -38,8 +38,8 @@ std::vector<size_t> Checker::CheckDuplicateKeys(const yaml::Node& node, std::str
     for (size_t j = 0; j < i; ++j) {
       const yaml::Node& earlier = node.entries[j].key;
       if (earlier.IsScalar() && earlier.value == key.value) {
-        Error(key.mark, fmt::format("duplicate key '{}' {}; the first is at line {}", key.value,
-                                    in, earlier.mark.line));
+        Error(key.mark, fmt::format("duplicate key '{}' {}; the first is at line {}", key.value, in,
+                                    earlier.mark.line));
         repeats.push_back(i);
         break;
       }
@@ -60,7 +60,8 @@ void Checker::CheckKeys(const yaml::Node& node, const Context& context, KeyList 
   for (size_t i = 0; i < node.entries.size(); ++i) {
     const yaml::Node& key = node.entries[i].key;
     if (!key.IsScalar()) {
-      Error(key.mark, fmt::format("expected a key name {}, found {}", context.in, DescribeKind(key)));
+      Error(key.mark,
+            fmt::format("expected a key name {}, found {}", context.in, DescribeKind(key)));
       continue;
     }
     if (std::find(repeats.begin(), repeats.end(), i) != repeats.end()) continue;
@@ -99,8 +100,8 @@ std::vector<Located<std::string>> Checker::StringList(const yaml::Node& node,
   return out;
 }
 
-std::optional<int> Checker::Integer(const yaml::Node& node, std::string_view key, int min,
-                                    int max, std::string_view unit) {
+std::optional<int> Checker::Integer(const yaml::Node& node, std::string_view key, int min, int max,
+                                    std::string_view unit) {
   if (!node.IsScalar() || node.scalar_type() != yaml::ScalarType::kInteger) {
     bool number = node.IsScalar() && node.scalar_type() == yaml::ScalarType::kFloat;
     Error(node.mark, fmt::format("expected a whole number for '{}', found {}", key,
@@ -127,7 +128,8 @@ std::optional<bool> Checker::Boolean(const yaml::Node& node, std::string_view ke
     char first = node.value.empty() ? 'f' : node.value[0];
     return first == 't' || first == 'T';
   }
-  Error(node.mark, fmt::format("expected true or false for '{}', found {}", key, DescribeKind(node)));
+  Error(node.mark,
+        fmt::format("expected true or false for '{}', found {}", key, DescribeKind(node)));
   return std::nullopt;
 }
 
@@ -140,14 +142,14 @@ bool Checker::CheckName(const Located<std::string>& name, std::string_view what,
   for (char c : name.value) {
     bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
     if (!ok) {
-      Error(name.mark, fmt::format("invalid {} '{}': use only letters, digits, '-' and '_'{}",
-                                   what, name.value, c == ' ' ? " (no spaces)" : ""));
+      Error(name.mark, fmt::format("invalid {} '{}': use only letters, digits, '-' and '_'{}", what,
+                                   name.value, c == ' ' ? " (no spaces)" : ""));
       return false;
     }
   }
   if (name.value.size() > max_length) {
-    Error(name.mark, fmt::format("{} '{}' is longer than {} characters", what, name.value,
-                                 max_length));
+    Error(name.mark,
+          fmt::format("{} '{}' is longer than {} characters", what, name.value, max_length));
     return false;
   }
   return true;

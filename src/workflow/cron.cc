@@ -1,11 +1,11 @@
 #include "workflow/cron.h"
 
+#include <fmt/core.h>
+
 #include <array>
 #include <charconv>
 #include <set>
 #include <vector>
-
-#include <fmt/core.h>
 
 namespace lockstep::workflow {
 namespace {
@@ -62,7 +62,8 @@ class FieldChecker {
     }
     int hashes = 0;
     for (const Token& item : Split(token_.text, ',', token_.offset, false)) {
-      if (item.text.empty()) return Problem(item.offset, fmt::format("empty value in {}", spec_.name));
+      if (item.text.empty())
+        return Problem(item.offset, fmt::format("empty value in {}", spec_.name));
       if (item.text.find('#') != std::string_view::npos && ++hashes > 1) {
         return Problem(item.offset, "'#' may appear only once in day-of-week");
       }
@@ -162,8 +163,8 @@ class FieldChecker {
       auto parsed = Value(step_text);
       if (!parsed || *parsed <= 0 || !std::isdigit(static_cast<unsigned char>(step_text[0]))) {
         return Problem(item.offset + slash + 1,
-                       fmt::format("invalid step '{}' in {}: expected a positive number",
-                                   step_text, spec_.name));
+                       fmt::format("invalid step '{}' in {}: expected a positive number", step_text,
+                                   spec_.name));
       }
       step = *parsed;
     }
@@ -175,7 +176,8 @@ class FieldChecker {
         if (auto problem = CheckedValue({base, item.offset}, &first)) return problem;
         if (text.find('/') == std::string_view::npos) last = first;
       } else {
-        if (auto problem = CheckedValue({base.substr(0, dash), item.offset}, &first)) return problem;
+        if (auto problem = CheckedValue({base.substr(0, dash), item.offset}, &first))
+          return problem;
         if (auto problem = CheckedValue({base.substr(dash + 1), item.offset + dash + 1}, &last)) {
           return problem;
         }
@@ -230,7 +232,8 @@ std::optional<CronProblem> CheckCronExpression(std::string_view expression) {
   // between the minutes within an hour, and across the hour when the hours are consecutive.
   std::vector<int> sorted(minutes.begin(), minutes.end());
   int smallest_gap = 60;
-  for (size_t i = 1; i < sorted.size(); ++i) smallest_gap = std::min(smallest_gap, sorted[i] - sorted[i - 1]);
+  for (size_t i = 1; i < sorted.size(); ++i)
+    smallest_gap = std::min(smallest_gap, sorted[i] - sorted[i - 1]);
   std::string_view hours = fields[kHours].text;
   bool consecutive_hours = hours == "*" || hours.find('-') != std::string_view::npos ||
                            hours.find('/') != std::string_view::npos;

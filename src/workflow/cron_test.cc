@@ -12,9 +12,9 @@ std::string ProblemOf(std::string_view expression) {
 
 TEST(CronTest, AcceptsDocumentedExamples) {
   for (std::string_view expression :
-       {"0 3 ? * MON-FRI *", "15 10 ? * 7 *", "0 0 ? * MON-FRI *", "0 2 * * ? *",
-        "15 22 * * ? *", "0/30 22-2 ? * SAT-SUN *", "45 13 L * ? 2023-2027", "0 9 ? * 2#1 *",
-        "0 9 ? JAN,JUL 6L *", "0 12 15W * ? *", "0 8 1 jan ? *"}) {
+       {"0 3 ? * MON-FRI *", "15 10 ? * 7 *", "0 0 ? * MON-FRI *", "0 2 * * ? *", "15 22 * * ? *",
+        "0/30 22-2 ? * SAT-SUN *", "45 13 L * ? 2023-2027", "0 9 ? * 2#1 *", "0 9 ? JAN,JUL 6L *",
+        "0 12 15W * ? *", "0 8 1 jan ? *"}) {
     EXPECT_EQ(ProblemOf(expression), "ok") << expression;
   }
 }
@@ -33,8 +33,10 @@ TEST(CronTest, RejectsOutOfRangeValuesWithTheirOffset) {
 }
 
 TEST(CronTest, RequiresExactlyOneQuestionMarkDay) {
-  EXPECT_EQ(ProblemOf("0 3 * * * *"), "4: set either day-of-month or day-of-week, and '?' in the other");
-  EXPECT_EQ(ProblemOf("0 3 ? * ? *"), "4: day-of-month and day-of-week are both '?'; set one of them");
+  EXPECT_EQ(ProblemOf("0 3 * * * *"),
+            "4: set either day-of-month or day-of-week, and '?' in the other");
+  EXPECT_EQ(ProblemOf("0 3 ? * ? *"),
+            "4: day-of-month and day-of-week are both '?'; set one of them");
   EXPECT_EQ(ProblemOf("0 ? * * ? *"), "2: '?' is only allowed in day-of-month and day-of-week");
 }
 
@@ -46,10 +48,12 @@ TEST(CronTest, RejectsCharactersAFieldDoesNotAllow) {
 }
 
 TEST(CronTest, RejectsSchedulesMoreFrequentThanThirtyMinutes) {
-  EXPECT_EQ(ProblemOf("*/5 * * * ? *"),
-            "0: runs 5 minutes apart; CodeCatalyst needs at least 30 minutes between scheduled runs");
-  EXPECT_EQ(ProblemOf("0,45 * * * ? *"),
-            "0: runs 15 minutes apart; CodeCatalyst needs at least 30 minutes between scheduled runs");
+  EXPECT_EQ(
+      ProblemOf("*/5 * * * ? *"),
+      "0: runs 5 minutes apart; CodeCatalyst needs at least 30 minutes between scheduled runs");
+  EXPECT_EQ(
+      ProblemOf("0,45 * * * ? *"),
+      "0: runs 15 minutes apart; CodeCatalyst needs at least 30 minutes between scheduled runs");
   EXPECT_EQ(ProblemOf("0,45 9 * * ? *"), "ok");
 }
 

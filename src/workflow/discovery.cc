@@ -1,9 +1,9 @@
 #include "workflow/discovery.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <system_error>
-
-#include <fmt/core.h>
 
 namespace lockstep::workflow {
 
@@ -24,7 +24,9 @@ Result<std::vector<fs::path>> FindYamlFiles(const fs::path& directory) {
   std::vector<fs::path> files;
   std::error_code error;
   fs::recursive_directory_iterator it(directory, error);
-  if (error) return std::unexpected(Error(ErrorCode::kIoError, fmt::format("{}: {}", directory.string(), error.message())));
+  if (error)
+    return std::unexpected(
+        Error(ErrorCode::kIoError, fmt::format("{}: {}", directory.string(), error.message())));
   for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
     if (error) {
       return Fail(ErrorCode::kIoError, fmt::format("{}: {}", directory.string(), error.message()));

@@ -1,10 +1,10 @@
 #include "workflow/graph_check.h"
 
+#include <fmt/core.h>
+
 #include <functional>
 #include <map>
 #include <set>
-
-#include <fmt/core.h>
 
 #include "base/strings.h"
 #include "workflow/action_configuration.h"
@@ -65,8 +65,10 @@ class Graph {
     };
     // In file order, so the first definition is the one kept and later ones are reported.
     std::vector<std::pair<Mark, std::pair<std::string, std::string_view>>> all;
-    for (const ActionGroup& group : workflow_.groups) all.push_back({group.mark, {group.name, "action group name"}});
-    for (const Action& action : workflow_.actions) all.push_back({action.mark, {action.name, "action name"}});
+    for (const ActionGroup& group : workflow_.groups)
+      all.push_back({group.mark, {group.name, "action group name"}});
+    for (const Action& action : workflow_.actions)
+      all.push_back({action.mark, {action.name, "action name"}});
     std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
       return a.first.line != b.first.line ? a.first.line < b.first.line
                                           : a.first.column < b.first.column;
@@ -90,11 +92,11 @@ class Graph {
         if (entry.value == from) {
           c_.Error(entry.mark, fmt::format("{} '{}' depends on itself", what, from));
         } else if (!own_group.empty() && entry.value == own_group) {
-          c_.Error(entry.mark, fmt::format("action '{}' depends on its own group '{}'", from,
-                                           own_group));
+          c_.Error(entry.mark,
+                   fmt::format("action '{}' depends on its own group '{}'", from, own_group));
         } else if (!Exists(entry.value)) {
-          std::string message = fmt::format("{} '{}' depends on unknown action '{}'", what, from,
-                                            entry.value);
+          std::string message =
+              fmt::format("{} '{}' depends on unknown action '{}'", what, from, entry.value);
           if (auto suggestion = ClosestMatch(entry.value, others)) {
             message += fmt::format("; did you mean '{}'?", *suggestion);
           }
@@ -147,7 +149,8 @@ class Graph {
               break;
             }
           }
-          std::rotate(cycle.begin(), cycle.begin() + static_cast<std::ptrdiff_t>(first), cycle.end());
+          std::rotate(cycle.begin(), cycle.begin() + static_cast<std::ptrdiff_t>(first),
+                      cycle.end());
           const Edge* opening = FindEdge(cycle[0], cycle[cycle.size() > 1 ? 1 : 0]);
           cycle.push_back(cycle[0]);
           c_.Error(opening != nullptr ? opening->mark : edge.mark,
@@ -210,9 +213,10 @@ class Graph {
       for (const auto& input : action.input_artifacts) {
         auto it = producers.find(input.value);
         if (it == producers.end()) {
-          std::string message = fmt::format("input artifact '{}' of action '{}' is not an output "
-                                            "of any action",
-                                            input.value, action.name);
+          std::string message = fmt::format(
+              "input artifact '{}' of action '{}' is not an output "
+              "of any action",
+              input.value, action.name);
           if (auto suggestion = ClosestMatch(input.value, artifact_names)) {
             message += fmt::format("; did you mean '{}'?", *suggestion);
           }
@@ -229,8 +233,8 @@ class Graph {
   bool CheckOrder(const Action& producer, const Action& consumer, Mark mark,
                   const std::string& what) {
     if (producer.name == consumer.name) {
-      c_.Error(mark, fmt::format("action '{}' uses {}, which it outputs itself", consumer.name,
-                                 what));
+      c_.Error(mark,
+               fmt::format("action '{}' uses {}, which it outputs itself", consumer.name, what));
       return false;
     }
     if (IsUpstream(producer.name, consumer.name)) return true;
@@ -263,8 +267,8 @@ class Graph {
         if (parts.size() != 2 || std::find(kSourceVariables.begin(), kSourceVariables.end(),
                                            parts[1]) == kSourceVariables.end()) {
           std::string message = fmt::format("unknown variable '{}'", shown);
-          if (auto suggestion = parts.size() == 2 ? ClosestMatch(parts[1], kSourceVariables)
-                                                  : std::nullopt) {
+          if (auto suggestion =
+                  parts.size() == 2 ? ClosestMatch(parts[1], kSourceVariables) : std::nullopt) {
             message += fmt::format("; did you mean '${{WorkflowSource.{}}}'?", *suggestion);
           } else {
             message += " (WorkflowSource has BranchName and CommitId)";
@@ -324,11 +328,14 @@ class Graph {
     } else if (parts.size() == 3) {
       const ActionGroup* group = workflow_.FindGroup(parts[0]);
       if (group == nullptr) {
-        c_.Error(reference.mark, fmt::format("'{}' names unknown action group '{}'", shown, parts[0]));
+        c_.Error(reference.mark,
+                 fmt::format("'{}' names unknown action group '{}'", shown, parts[0]));
         return;
       }
-      if (std::find(group->actions.begin(), group->actions.end(), parts[1]) == group->actions.end()) {
-        c_.Error(reference.mark, fmt::format("action group '{}' has no action '{}'", parts[0], parts[1]));
+      if (std::find(group->actions.begin(), group->actions.end(), parts[1]) ==
+          group->actions.end()) {
+        c_.Error(reference.mark,
+                 fmt::format("action group '{}' has no action '{}'", parts[0], parts[1]));
         return;
       }
       producer = workflow_.FindAction(parts[1]);

@@ -24,9 +24,9 @@ enum class RunMode { kQueued, kParallel, kSuperseded };
 enum class TriggerType { kPush, kPullRequest, kSchedule, kManual };
 
 struct Compute {
-  std::string type;                      // EC2 or LAMBDA (upper case)
-  std::string fleet;                     // empty: the default fleet
-  std::optional<bool> shared_instance;   // workflow level only
+  std::string type;                     // EC2 or LAMBDA (upper case)
+  std::string fleet;                    // empty: the default fleet
+  std::optional<bool> shared_instance;  // workflow level only
   Mark mark;
 };
 
@@ -64,8 +64,8 @@ struct Reference {
 
 struct Action {
   std::string name;
-  Mark mark;                 // of the action's key
-  std::string group;         // the enclosing action group, empty when none
+  Mark mark;          // of the action's key
+  std::string group;  // the enclosing action group, empty when none
   Located<std::string> identifier;
   std::vector<Located<std::string>> depends_on;
   std::optional<int> timeout_minutes;
@@ -94,7 +94,7 @@ struct Workflow {
   RunMode run_mode = RunMode::kQueued;
   std::optional<Compute> compute;
   std::vector<Trigger> triggers;
-  std::vector<Action> actions;       // every action, grouped ones included, in file order
+  std::vector<Action> actions;  // every action, grouped ones included, in file order
   std::vector<ActionGroup> groups;
 
   const Action* FindAction(std::string_view name) const;

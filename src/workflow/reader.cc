@@ -15,8 +15,8 @@ constexpr size_t kMaxArtifacts = 5;
 constexpr size_t kMaxVariables = 256;
 
 const std::vector<std::string_view> kEc2Fleets = {
-    "Linux.x86-64.Large",  "Linux.x86-64.XLarge", "Linux.x86-64.2XLarge",  "Linux.Arm64.Large",
-    "Linux.Arm64.XLarge",  "Linux.Arm64.2XLarge", "Windows.x86-64.XLarge", "Windows.x86-64.2XLarge"};
+    "Linux.x86-64.Large", "Linux.x86-64.XLarge", "Linux.x86-64.2XLarge",  "Linux.Arm64.Large",
+    "Linux.Arm64.XLarge", "Linux.Arm64.2XLarge", "Windows.x86-64.XLarge", "Windows.x86-64.2XLarge"};
 const std::vector<std::string_view> kLambdaFleets = {"Linux.x86-64.Large", "Linux.x86-64.XLarge",
                                                      "Linux.Arm64.Large", "Linux.Arm64.XLarge"};
 
@@ -70,8 +70,8 @@ std::optional<Workflow> Reader::Read(const yaml::Node& root) {
     return std::nullopt;
   }
   if (!root.IsMap()) {
-    c_.Error(root.mark,
-             fmt::format("expected a mapping at the top of the workflow, found {}", DescribeKind(root)));
+    c_.Error(root.mark, fmt::format("expected a mapping at the top of the workflow, found {}",
+                                    DescribeKind(root)));
     return std::nullopt;
   }
   if (root.Find("jobs") != nullptr && (root.Find("on") != nullptr || root.Find("runs-on"))) {
@@ -122,9 +122,12 @@ void Reader::ReadRunMode(const yaml::Node& node) {
   auto value = c_.String(node, "RunMode");
   if (!value) return;
   static const std::vector<std::string_view> kModes = {"QUEUED", "PARALLEL", "SUPERSEDED"};
-  if (value->value == "QUEUED") workflow_.run_mode = RunMode::kQueued;
-  else if (value->value == "PARALLEL") workflow_.run_mode = RunMode::kParallel;
-  else if (value->value == "SUPERSEDED") workflow_.run_mode = RunMode::kSuperseded;
+  if (value->value == "QUEUED")
+    workflow_.run_mode = RunMode::kQueued;
+  else if (value->value == "PARALLEL")
+    workflow_.run_mode = RunMode::kParallel;
+  else if (value->value == "SUPERSEDED")
+    workflow_.run_mode = RunMode::kSuperseded;
   else {
     std::string message = fmt::format("unknown RunMode '{}'", value->value);
     if (auto suggestion = ClosestMatch(value->value, kModes)) {
@@ -158,8 +161,8 @@ std::optional<Compute> Reader::ReadCompute(const yaml::Node& node, bool workflow
   if (const yaml::Node* fleet = node.Find("Fleet")) {
     if (auto value = c_.String(*fleet, "Fleet")) {
       compute.fleet = value->value;
-      bool on_demand_lambda = std::find(kLambdaFleets.begin(), kLambdaFleets.end(),
-                                        value->value) != kLambdaFleets.end();
+      bool on_demand_lambda = std::find(kLambdaFleets.begin(), kLambdaFleets.end(), value->value) !=
+                              kLambdaFleets.end();
       if (compute.type == "LAMBDA" && !on_demand_lambda) {
         std::string message =
             fmt::format("fleet '{}' is not available for LAMBDA compute", value->value);
@@ -168,8 +171,8 @@ std::optional<Compute> Reader::ReadCompute(const yaml::Node& node, bool workflow
         }
         c_.Error(value->mark, std::move(message));
       } else if (value->value.size() < 2 || value->value.size() > 128) {
-        c_.Error(value->mark, fmt::format("fleet name '{}' must be 2 to 128 characters long",
-                                          value->value));
+        c_.Error(value->mark,
+                 fmt::format("fleet name '{}' must be 2 to 128 characters long", value->value));
       }
     }
   }
@@ -196,7 +199,8 @@ void Reader::ReadTriggers(const yaml::Node& node) {
 
 void Reader::ReadTrigger(const yaml::Node& node) {
   if (!node.IsMap()) {
-    c_.Error(node.mark, fmt::format("expected a mapping for a trigger, found {}", DescribeKind(node)));
+    c_.Error(node.mark,
+             fmt::format("expected a mapping for a trigger, found {}", DescribeKind(node)));
     return;
   }
   const yaml::Node* type_node = node.Find("Type");
@@ -220,8 +224,8 @@ void Reader::ReadTrigger(const yaml::Node& node) {
     return;
   }
   if (type != type_name->value) {
-    c_.Warning(type_name->mark, fmt::format("trigger type '{}' should be upper case: '{}'",
-                                            type_name->value, type));
+    c_.Warning(type_name->mark,
+               fmt::format("trigger type '{}' should be upper case: '{}'", type_name->value, type));
   }
   Trigger trigger;
   trigger.mark = node.mark;
@@ -249,13 +253,15 @@ void Reader::ReadTrigger(const yaml::Node& node) {
       CheckTriggerPattern(pattern, "FilesChanged", c_);
     }
   }
-  if (const yaml::Node* events = node.Find("Events"); events && trigger.type == TriggerType::kPullRequest) {
+  if (const yaml::Node* events = node.Find("Events");
+      events && trigger.type == TriggerType::kPullRequest) {
     static const std::vector<std::string_view> kEvents = {"OPEN", "REVISION", "CLOSED", "DRAFT",
                                                           "MERGED"};
     auto values = c_.StringList(*events, "Events");
     if (events->IsSequence() && events->items.empty()) {
-      c_.Error(events->mark, "'Events' is empty; list at least one of 'OPEN', 'REVISION' or "
-                             "'CLOSED'");
+      c_.Error(events->mark,
+               "'Events' is empty; list at least one of 'OPEN', 'REVISION' or "
+               "'CLOSED'");
     }
     for (const auto& event : values) {
       std::string upper = Upper(event.value);
@@ -294,7 +300,8 @@ void Reader::ReadActions(const yaml::Node& node) {
   }
   for (const yaml::MapEntry& entry : node.entries) {
     if (!entry.key.IsScalar()) {
-      c_.Error(entry.key.mark, fmt::format("expected an action name, found {}", DescribeKind(entry.key)));
+      c_.Error(entry.key.mark,
+               fmt::format("expected an action name, found {}", DescribeKind(entry.key)));
       continue;
     }
     Located<std::string> name{entry.key.value, entry.key.mark};
@@ -352,7 +359,8 @@ void Reader::ReadAction(const Located<std::string>& name, const yaml::Node& node
                                     DescribeKind(node)));
     return;
   }
-  Context context{fmt::format("in action '{}'", name.value), fmt::format("action '{}'", name.value)};
+  Context context{fmt::format("in action '{}'", name.value),
+                  fmt::format("action '{}'", name.value)};
   c_.CheckKeys(node, context,
                {"Identifier", "Configuration", "DependsOn", "Environment", "Compute", "Timeout",
                 "Caching", "Packages", "Inputs", "Outputs"},
@@ -417,8 +425,8 @@ void Reader::ReadInputs(const yaml::Node& node, Action& action, const Context& c
     action.input_sources = c_.StringList(*sources, "Sources");
     if (action.input_sources.size() > 1) {
       c_.Error(action.input_sources[1].mark,
-               fmt::format("action '{}' lists {} sources; an action takes at most one",
-                           action.name, action.input_sources.size()));
+               fmt::format("action '{}' lists {} sources; an action takes at most one", action.name,
+                           action.input_sources.size()));
     }
     for (const auto& source : action.input_sources) {
       if (!Matches(source.value, VariableChar)) {
@@ -465,8 +473,8 @@ void Reader::ReadInputVariables(const yaml::Node& node, Action& action) {
   } else if (node.IsSequence()) {
     for (const yaml::Node& item : node.items) {
       if (!item.IsMap()) {
-        c_.Error(item.mark,
-                 fmt::format("expected a mapping with 'Name' and 'Value', found {}", DescribeKind(item)));
+        c_.Error(item.mark, fmt::format("expected a mapping with 'Name' and 'Value', found {}",
+                                        DescribeKind(item)));
         continue;
       }
       c_.CheckKeys(item, {"in an input variable", "the input variable"}, {"Name", "Value"},
@@ -505,18 +513,18 @@ void Reader::ReadOutputs(const yaml::Node& node, Action& action, const Context& 
       }
     }
     if (action.output_variables.size() > kMaxVariables) {
-      c_.Error(variables->mark, fmt::format("action '{}' declares {} output variables; the "
-                                            "limit is {}",
-                                            action.name, action.output_variables.size(),
-                                            kMaxVariables));
+      c_.Error(variables->mark,
+               fmt::format("action '{}' declares {} output variables; the "
+                           "limit is {}",
+                           action.name, action.output_variables.size(), kMaxVariables));
     }
   }
   if (const yaml::Node* reports = node.Find("Reports")) ReadReports(*reports, outputs);
   if (const yaml::Node* discover = node.Find("AutoDiscoverReports")) {
     if (c_.ExpectMap(*discover, "AutoDiscoverReports")) {
-      c_.CheckKeys(*discover, {"in 'AutoDiscoverReports'", "'AutoDiscoverReports'"},
-                   {"Enabled", "ReportNamePrefix", "IncludePaths", "ExcludePaths",
-                    "SuccessCriteria"});
+      c_.CheckKeys(
+          *discover, {"in 'AutoDiscoverReports'", "'AutoDiscoverReports'"},
+          {"Enabled", "ReportNamePrefix", "IncludePaths", "ExcludePaths", "SuccessCriteria"});
       if (const yaml::Node* enabled = discover->Find("Enabled")) c_.Boolean(*enabled, "Enabled");
       if (const yaml::Node* include = discover->Find("IncludePaths")) {
         c_.StringList(*include, "IncludePaths");
@@ -583,9 +591,9 @@ void Reader::ReadReports(const yaml::Node& node, const Context& context) {
   if (!c_.ExpectMap(node, "Reports")) return;
   c_.CheckDuplicateKeys(node, "in 'Reports'");
   static const std::vector<std::string_view> kFormats = {
-      "JUNITXML",   "CUCUMBERJSON", "NUNITXML", "NUNIT3XML",  "TESTNGXML", "VISUALSTUDIOTRX",
-      "COBERTURAXML", "CLOVERXML",  "SIMPLECOV", "JACOCOXML", "LCOV",      "SARIFSCA",
-      "SARIFSA",    "ESLINTJSON",   "PYLINTJSON"};
+      "JUNITXML",     "CUCUMBERJSON", "NUNITXML",  "NUNIT3XML", "TESTNGXML", "VISUALSTUDIOTRX",
+      "COBERTURAXML", "CLOVERXML",    "SIMPLECOV", "JACOCOXML", "LCOV",      "SARIFSCA",
+      "SARIFSA",      "ESLINTJSON",   "PYLINTJSON"};
   for (const yaml::MapEntry& entry : node.entries) {
     if (!c_.ExpectMap(entry.value, entry.key.value)) continue;
     c_.CheckKeys(entry.value,
@@ -618,7 +626,8 @@ void Reader::ReadReports(const yaml::Node& node, const Context& context) {
 
 void Reader::ReadEnvironment(const yaml::Node& node, Action& action, const Context& context) {
   if (!c_.ExpectMap(node, "Environment")) return;
-  c_.CheckKeys(node, {"in 'Environment' of " + context.subject, "'Environment' of " + context.subject},
+  c_.CheckKeys(node,
+               {"in 'Environment' of " + context.subject, "'Environment' of " + context.subject},
                {"Name", "Connections"}, {"Name"});
   Environment environment;
   if (const yaml::Node* name = node.Find("Name")) {
@@ -663,10 +672,10 @@ void Reader::ReadCaching(const yaml::Node& node, const Context& context) {
     Located<std::string> name{entry.key.value, entry.key.mark};
     c_.CheckName(name, "cache name", 180);
     if (!c_.ExpectMap(entry.value, entry.key.value)) continue;
-    c_.CheckKeys(entry.value,
-                 {fmt::format("in cache '{}'", entry.key.value),
-                  fmt::format("cache '{}'", entry.key.value)},
-                 {"Path", "RestoreKeys"}, {"Path"});
+    c_.CheckKeys(
+        entry.value,
+        {fmt::format("in cache '{}'", entry.key.value), fmt::format("cache '{}'", entry.key.value)},
+        {"Path", "RestoreKeys"}, {"Path"});
     if (const yaml::Node* path = entry.value.Find("Path")) {
       if (auto value = c_.String(*path, "Path")) {
         if (value->value.find('*') != std::string::npos) {

@@ -48,8 +48,8 @@ void CheckTriggerPattern(const Located<std::string>& pattern, std::string_view k
   bool looks_like_glob = HasGlobStar(pattern.value);
   std::string glob_fix = looks_like_glob ? GlobToRegex(pattern.value) : "";
   if (!regex.ok()) {
-    std::string message = fmt::format("invalid regular expression '{}' in '{}': {}",
-                                      pattern.value, key, regex.error());
+    std::string message = fmt::format("invalid regular expression '{}' in '{}': {}", pattern.value,
+                                      key, regex.error());
     if (looks_like_glob) {
       message += fmt::format(" (patterns are regular expressions, not globs: did you mean '{}'?)",
                              glob_fix);

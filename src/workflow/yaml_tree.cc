@@ -1,14 +1,14 @@
 #include "workflow/yaml_tree.h"
 
-#include <cctype>
-#include <map>
-#include <sstream>
-
 #include <fmt/core.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
+
+#include <cctype>
+#include <map>
+#include <sstream>
 
 namespace lockstep::yaml {
 namespace {
@@ -38,7 +38,8 @@ bool LooksLikeInteger(std::string_view text) {
 }
 
 bool LooksLikeFloat(std::string_view text) {
-  if (IsOneOf(text, {".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN", ".NAN"})) {
+  if (IsOneOf(text, {".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN",
+                     ".NAN"})) {
     return true;
   }
   if (text.starts_with('-') || text.starts_with('+')) text.remove_prefix(1);
@@ -162,7 +163,8 @@ class TreeBuilder final : public YAML::EventHandler {
   static size_t CountNodes(const Node& node) {
     size_t count = 1;
     for (const Node& item : node.items) count += CountNodes(item);
-    for (const MapEntry& entry : node.entries) count += CountNodes(entry.key) + CountNodes(entry.value);
+    for (const MapEntry& entry : node.entries)
+      count += CountNodes(entry.key) + CountNodes(entry.value);
     return count;
   }
 

@@ -30,10 +30,10 @@ struct MapEntry;
 struct Node {
   NodeKind kind = NodeKind::kNull;
   Mark mark;
-  std::string value;               // the text of a scalar
-  bool plain = false;              // scalar written without quotes (its type is inferred)
-  std::vector<Node> items;         // a sequence's items
-  std::vector<MapEntry> entries;   // a mapping's entries, in order, duplicates kept
+  std::string value;              // the text of a scalar
+  bool plain = false;             // scalar written without quotes (its type is inferred)
+  std::vector<Node> items;        // a sequence's items
+  std::vector<MapEntry> entries;  // a mapping's entries, in order, duplicates kept
 
   bool IsNull() const { return kind == NodeKind::kNull; }
   bool IsScalar() const { return kind == NodeKind::kScalar; }

@@ -69,7 +69,8 @@ TEST(YamlTreeTest, ReportsSyntaxErrorsWithTheirPosition) {
 TEST(YamlTreeTest, RefusesASecondDocument) {
   auto root = ParseYaml("a: 1\n---\nb: 2\n", "two.yaml");
   ASSERT_FALSE(root.has_value());
-  EXPECT_EQ(root.error().ToString(), "two.yaml:2:1: expected one YAML document, found a second one");
+  EXPECT_EQ(root.error().ToString(),
+            "two.yaml:2:1: expected one YAML document, found a second one");
 }
 
 TEST(YamlTreeTest, EmptyTextIsANullRoot) {

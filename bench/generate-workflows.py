@@ -264,21 +264,21 @@ class Generator:
         self.lang = self.rng.choice(LANGS)
 
     # ---- naming -------------------------------------------------------------------------
-    def unique(self, base):
+    @staticmethod
+    def _fresh(base, taken, separator):
         name, n = base, 2
-        while name in self.names:
-            name = f"{base}-{n}"
+        while name in taken:
+            name = f"{base}{separator}{n}"
             n += 1
-        self.names.add(name)
+        taken.add(name)
         return name
 
+    def unique(self, base):
+        return self._fresh(base, self.names, "-")
+
     def artifact(self, base):
-        name, n = base, 2
-        while name in self.artifact_names:
-            name = f"{base}{n}"
-            n += 1
-        self.artifact_names.add(name)
-        return name
+        # Artifact names allow no hyphen.
+        return self._fresh(base, self.artifact_names, "")
 
     # ---- graph --------------------------------------------------------------------------
     def upstream_of_deps(self, deps):

@@ -63,6 +63,18 @@ std::optional<std::string> ClosestMatch(std::string_view word,
   return Closest(word, candidates);
 }
 
+std::string AsciiUpper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 std::string Join(std::span<const std::string> items, std::string_view separator) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {

@@ -22,6 +22,10 @@ std::optional<std::string> ClosestMatch(std::string_view word,
 std::optional<std::string> ClosestMatch(std::string_view word,
                                         std::span<const std::string> candidates);
 
+// `text` with ASCII letters in upper or lower case; other bytes unchanged.
+std::string AsciiUpper(std::string_view text);
+std::string AsciiLower(std::string_view text);
+
 // Joins `items` with `separator`.
 std::string Join(std::span<const std::string> items, std::string_view separator);
 

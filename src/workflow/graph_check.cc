@@ -260,7 +260,7 @@ class Graph {
         start = dot + 1;
       }
       std::string shown = "${" + reference.text + "}";
-      if (Lower(parts[0]) == "secrets") {
+      if (AsciiLower(parts[0]) == "secrets") {
         CheckSecret(reference, parts, shown, secrets);
       } else if (parts[0] == "WorkflowSource") {
         static const std::vector<std::string_view> kSourceVariables = {"BranchName", "CommitId"};
@@ -284,11 +284,6 @@ class Graph {
                                         "{} per action",
                                         action.name, secrets.size(), kMaxSecretsPerAction));
     }
-  }
-
-  static std::string Lower(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
   }
 
   void CheckSecret(const Reference& reference, const std::vector<std::string>& parts,

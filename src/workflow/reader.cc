@@ -4,6 +4,7 @@
 
 #include "base/strings.h"
 #include "workflow/action_configuration.h"
+#include "workflow/action_parts.h"
 #include "workflow/references.h"
 #include "workflow/trigger_check.h"
 
@@ -11,28 +12,12 @@ namespace lockstep::workflow {
 namespace {
 
 constexpr size_t kMaxNameLength = 100;
-constexpr size_t kMaxArtifacts = 5;
-constexpr size_t kMaxVariables = 256;
 
 const std::vector<std::string_view> kEc2Fleets = {
     "Linux.x86-64.Large", "Linux.x86-64.XLarge", "Linux.x86-64.2XLarge",  "Linux.Arm64.Large",
     "Linux.Arm64.XLarge", "Linux.Arm64.2XLarge", "Windows.x86-64.XLarge", "Windows.x86-64.2XLarge"};
 const std::vector<std::string_view> kLambdaFleets = {"Linux.x86-64.Large", "Linux.x86-64.XLarge",
                                                      "Linux.Arm64.Large", "Linux.Arm64.XLarge"};
-
-std::string Upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool Matches(std::string_view text, bool (*allowed)(char)) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), allowed);
-}
-bool ArtifactChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-bool VariableChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '@';
-}
 
 class Reader {
  public:
@@ -50,14 +35,6 @@ class Reader {
   void ReadGroup(const Located<std::string>& name, const yaml::Node& node);
   void ReadAction(const Located<std::string>& name, const yaml::Node& node,
                   const std::string& group);
-  void ReadInputs(const yaml::Node& node, Action& action, const Context& context);
-  void ReadInputVariables(const yaml::Node& node, Action& action);
-  void ReadOutputs(const yaml::Node& node, Action& action, const Context& context);
-  void ReadOutputArtifacts(const yaml::Node& node, Action& action);
-  void ReadReports(const yaml::Node& node, const Context& context);
-  void ReadEnvironment(const yaml::Node& node, Action& action, const Context& context);
-  void ReadCaching(const yaml::Node& node, const Context& context);
-  void ReadPackages(const yaml::Node& node, const Context& context);
 
   Checker& c_;
   Workflow workflow_;
@@ -151,7 +128,7 @@ std::optional<Compute> Reader::ReadCompute(const yaml::Node& node, bool workflow
   compute.mark = node.mark;
   if (const yaml::Node* type = node.Find("Type")) {
     if (auto value = c_.String(*type, "Type")) {
-      compute.type = Upper(value->value);
+      compute.type = AsciiUpper(value->value);
       if (compute.type != "EC2" && compute.type != "LAMBDA") {
         c_.Error(value->mark, fmt::format("unknown compute type '{}' (expected 'EC2' or 'LAMBDA')",
                                           value->value));
@@ -179,7 +156,7 @@ std::optional<Compute> Reader::ReadCompute(const yaml::Node& node, bool workflow
   if (const yaml::Node* shared = node.Find("SharedInstance")) {
     // AWS documents the strings TRUE and FALSE; real files also write YAML booleans.
     if (shared->IsScalar() && shared->scalar_type() == yaml::ScalarType::kBool) {
-      compute.shared_instance = Upper(shared->value) == "TRUE";
+      compute.shared_instance = AsciiUpper(shared->value) == "TRUE";
     } else if (shared->IsScalar() && (shared->value == "TRUE" || shared->value == "FALSE")) {
       compute.shared_instance = shared->value == "TRUE";
     } else {
@@ -212,7 +189,7 @@ void Reader::ReadTrigger(const yaml::Node& node) {
   auto type_name = c_.String(*type_node, "Type");
   if (!type_name) return;
   static const std::vector<std::string_view> kTypes = {"PUSH", "PULLREQUEST", "SCHEDULE", "MANUAL"};
-  std::string type = Upper(type_name->value);
+  std::string type = AsciiUpper(type_name->value);
   if (std::find(kTypes.begin(), kTypes.end(), type) == kTypes.end()) {
     std::string message = fmt::format("unknown trigger type '{}'", type_name->value);
     if (auto suggestion = ClosestMatch(type, kTypes)) {
@@ -264,7 +241,7 @@ void Reader::ReadTrigger(const yaml::Node& node) {
                "'CLOSED'");
     }
     for (const auto& event : values) {
-      std::string upper = Upper(event.value);
+      std::string upper = AsciiUpper(event.value);
       if (std::find(kEvents.begin(), kEvents.end(), upper) == kEvents.end()) {
         std::string message = fmt::format("unknown pull request event '{}'", event.value);
         if (auto suggestion = ClosestMatch(upper, kEvents)) {
@@ -389,15 +366,15 @@ void Reader::ReadAction(const Located<std::string>& name, const yaml::Node& node
     }
   }
   if (const yaml::Node* environment = node.Find("Environment")) {
-    ReadEnvironment(*environment, action, context);
+    ReadEnvironment(*environment, action, context, c_);
   }
-  if (const yaml::Node* inputs = node.Find("Inputs")) ReadInputs(*inputs, action, context);
-  if (const yaml::Node* outputs = node.Find("Outputs")) ReadOutputs(*outputs, action, context);
+  if (const yaml::Node* inputs = node.Find("Inputs")) ReadInputs(*inputs, action, context, c_);
+  if (const yaml::Node* outputs = node.Find("Outputs")) ReadOutputs(*outputs, action, context, c_);
   if (const yaml::Node* caching = node.Find("Caching")) {
-    ReadCaching(*caching, context);
+    ReadCaching(*caching, context, c_);
     action.caching = *caching;
   }
-  if (const yaml::Node* packages = node.Find("Packages")) ReadPackages(*packages, context);
+  if (const yaml::Node* packages = node.Find("Packages")) ReadPackages(*packages, context, c_);
   const yaml::Node* configuration = node.Find("Configuration");
   if (configuration != nullptr) action.configuration = *configuration;
   CollectReferences(node, c_, action.references);
@@ -411,314 +388,6 @@ void Reader::ReadAction(const Located<std::string>& name, const yaml::Node& node
     }
   }
   workflow_.actions.push_back(std::move(action));
-}
-
-void Reader::ReadInputs(const yaml::Node& node, Action& action, const Context& context) {
-  if (!c_.ExpectMap(node, "Inputs")) return;
-  if (node.entries.empty()) {
-    c_.Error(node.mark, fmt::format("'Inputs' of action '{}' is empty", action.name));
-    return;
-  }
-  c_.CheckKeys(node, {"in 'Inputs' of " + context.subject, "'Inputs' of " + context.subject},
-               {"Sources", "Artifacts", "Variables"});
-  if (const yaml::Node* sources = node.Find("Sources")) {
-    action.input_sources = c_.StringList(*sources, "Sources");
-    if (action.input_sources.size() > 1) {
-      c_.Error(action.input_sources[1].mark,
-               fmt::format("action '{}' lists {} sources; an action takes at most one", action.name,
-                           action.input_sources.size()));
-    }
-    for (const auto& source : action.input_sources) {
-      if (!Matches(source.value, VariableChar)) {
-        c_.Error(source.mark, fmt::format("invalid source name '{}': use only letters, digits, "
-                                          "'@', '-' and '_'",
-                                          source.value));
-      }
-    }
-  }
-  if (const yaml::Node* artifacts = node.Find("Artifacts")) {
-    action.input_artifacts = c_.StringList(*artifacts, "Artifacts");
-    if (action.input_artifacts.size() > kMaxArtifacts) {
-      c_.Error(action.input_artifacts[kMaxArtifacts].mark,
-               fmt::format("action '{}' lists {} input artifacts; an action takes at most {}",
-                           action.name, action.input_artifacts.size(), kMaxArtifacts));
-    }
-    for (const auto& artifact : action.input_artifacts) {
-      if (!Matches(artifact.value, ArtifactChar)) {
-        c_.Error(artifact.mark, fmt::format("invalid artifact name '{}': use only letters, "
-                                            "digits and '_'",
-                                            artifact.value));
-      }
-    }
-  }
-  if (const yaml::Node* variables = node.Find("Variables")) ReadInputVariables(*variables, action);
-}
-
-void Reader::ReadInputVariables(const yaml::Node& node, Action& action) {
-  auto add = [&](const yaml::Node& name_node, const yaml::Node& value_node) {
-    auto name = c_.String(name_node, "Name");
-    auto value = c_.String(value_node, "Value");
-    if (!name || !value) return;
-    if (!c_.CheckName(*name, "variable name", 60)) return;
-    if (value->value.empty() || value->value.size() > 1000) {
-      c_.Error(value->mark, fmt::format("value of variable '{}' must be 1 to 1000 characters long",
-                                        name->value));
-      return;
-    }
-    action.input_variables.push_back({name->value, value->value, name->mark});
-  };
-  if (node.IsMap()) {
-    c_.CheckDuplicateKeys(node, "in 'Variables'");
-    for (const yaml::MapEntry& entry : node.entries) add(entry.key, entry.value);
-  } else if (node.IsSequence()) {
-    for (const yaml::Node& item : node.items) {
-      if (!item.IsMap()) {
-        c_.Error(item.mark, fmt::format("expected a mapping with 'Name' and 'Value', found {}",
-                                        DescribeKind(item)));
-        continue;
-      }
-      c_.CheckKeys(item, {"in an input variable", "the input variable"}, {"Name", "Value"},
-                   {"Name", "Value"});
-      const yaml::Node* name = item.Find("Name");
-      const yaml::Node* value = item.Find("Value");
-      if (name && value) add(*name, *value);
-    }
-  } else {
-    c_.Error(node.mark, fmt::format("expected a list or a mapping for 'Variables', found {}",
-                                    DescribeKind(node)));
-    return;
-  }
-  if (action.input_variables.size() > kMaxVariables) {
-    c_.Error(node.mark, fmt::format("action '{}' has {} input variables; the limit is {}",
-                                    action.name, action.input_variables.size(), kMaxVariables));
-  }
-}
-
-void Reader::ReadOutputs(const yaml::Node& node, Action& action, const Context& context) {
-  if (!c_.ExpectMap(node, "Outputs")) return;
-  if (node.entries.empty()) {
-    c_.Error(node.mark, fmt::format("'Outputs' of action '{}' is empty", action.name));
-    return;
-  }
-  Context outputs{"in 'Outputs' of " + context.subject, "'Outputs' of " + context.subject};
-  c_.CheckKeys(node, outputs, {"Artifacts", "Variables", "Reports", "AutoDiscoverReports"});
-  if (const yaml::Node* artifacts = node.Find("Artifacts")) ReadOutputArtifacts(*artifacts, action);
-  if (const yaml::Node* variables = node.Find("Variables")) {
-    action.output_variables = c_.StringList(*variables, "Variables");
-    for (const auto& variable : action.output_variables) {
-      if (!Matches(variable.value, VariableChar) || variable.value.size() > 255) {
-        c_.Error(variable.mark, fmt::format("invalid output variable name '{}': use only "
-                                            "letters, digits, '@', '-' and '_'",
-                                            variable.value));
-      }
-    }
-    if (action.output_variables.size() > kMaxVariables) {
-      c_.Error(variables->mark,
-               fmt::format("action '{}' declares {} output variables; the "
-                           "limit is {}",
-                           action.name, action.output_variables.size(), kMaxVariables));
-    }
-  }
-  if (const yaml::Node* reports = node.Find("Reports")) ReadReports(*reports, outputs);
-  if (const yaml::Node* discover = node.Find("AutoDiscoverReports")) {
-    if (c_.ExpectMap(*discover, "AutoDiscoverReports")) {
-      c_.CheckKeys(
-          *discover, {"in 'AutoDiscoverReports'", "'AutoDiscoverReports'"},
-          {"Enabled", "ReportNamePrefix", "IncludePaths", "ExcludePaths", "SuccessCriteria"});
-      if (const yaml::Node* enabled = discover->Find("Enabled")) c_.Boolean(*enabled, "Enabled");
-      if (const yaml::Node* include = discover->Find("IncludePaths")) {
-        c_.StringList(*include, "IncludePaths");
-      }
-      if (const yaml::Node* exclude = discover->Find("ExcludePaths")) {
-        c_.StringList(*exclude, "ExcludePaths");
-      }
-    }
-  }
-}
-
-void Reader::ReadOutputArtifacts(const yaml::Node& node, Action& action) {
-  auto add = [&](const yaml::Node& name_node, const yaml::Node* files) {
-    auto name = c_.String(name_node, "Name");
-    if (!name) return;
-    if (!Matches(name->value, ArtifactChar) || name->value.size() > 100) {
-      c_.Error(name->mark, fmt::format("invalid artifact name '{}': use only letters, digits and "
-                                       "'_'",
-                                       name->value));
-      return;
-    }
-    OutputArtifact artifact{*name, {}};
-    if (files != nullptr) {
-      for (auto& file : c_.StringList(*files, "Files")) artifact.files.push_back(file.value);
-      if (files->IsSequence() && files->items.empty()) {
-        c_.Error(files->mark, fmt::format("'Files' of artifact '{}' is empty", name->value));
-      }
-    }
-    action.output_artifacts.push_back(std::move(artifact));
-  };
-  if (node.IsSequence()) {
-    for (const yaml::Node& item : node.items) {
-      if (!item.IsMap()) {
-        c_.Error(item.mark, fmt::format("expected a mapping with 'Name' and 'Files', found {}",
-                                        DescribeKind(item)));
-        continue;
-      }
-      c_.CheckKeys(item, {"in an output artifact", "the output artifact"}, {"Name", "Files"},
-                   {"Name", "Files"});
-      if (const yaml::Node* name = item.Find("Name")) add(*name, item.Find("Files"));
-    }
-  } else if (node.IsMap()) {
-    c_.CheckDuplicateKeys(node, "in 'Artifacts'");
-    for (const yaml::MapEntry& entry : node.entries) {
-      if (c_.ExpectMap(entry.value, "Artifacts")) {
-        c_.CheckKeys(entry.value, {"in an output artifact", "the output artifact"}, {"Files"},
-                     {"Files"});
-        add(entry.key, entry.value.Find("Files"));
-      }
-    }
-  } else {
-    c_.Error(node.mark, fmt::format("expected a list or a mapping for 'Artifacts', found {}",
-                                    DescribeKind(node)));
-    return;
-  }
-  if (action.output_artifacts.size() > kMaxArtifacts) {
-    c_.Error(action.output_artifacts[kMaxArtifacts].name.mark,
-             fmt::format("action '{}' outputs {} artifacts; an action has at most {}", action.name,
-                         action.output_artifacts.size(), kMaxArtifacts));
-  }
-}
-
-void Reader::ReadReports(const yaml::Node& node, const Context& context) {
-  if (!c_.ExpectMap(node, "Reports")) return;
-  c_.CheckDuplicateKeys(node, "in 'Reports'");
-  static const std::vector<std::string_view> kFormats = {
-      "JUNITXML",     "CUCUMBERJSON", "NUNITXML",  "NUNIT3XML", "TESTNGXML", "VISUALSTUDIOTRX",
-      "COBERTURAXML", "CLOVERXML",    "SIMPLECOV", "JACOCOXML", "LCOV",      "SARIFSCA",
-      "SARIFSA",      "ESLINTJSON",   "PYLINTJSON"};
-  for (const yaml::MapEntry& entry : node.entries) {
-    if (!c_.ExpectMap(entry.value, entry.key.value)) continue;
-    c_.CheckKeys(entry.value,
-                 {fmt::format("in report '{}' {}", entry.key.value, context.in),
-                  fmt::format("report '{}'", entry.key.value)},
-                 {"Format", "IncludePaths", "ExcludePaths", "SuccessCriteria"},
-                 {"Format", "IncludePaths"});
-    if (const yaml::Node* format = entry.value.Find("Format")) {
-      if (auto value = c_.String(*format, "Format")) {
-        if (std::find(kFormats.begin(), kFormats.end(), Upper(value->value)) == kFormats.end()) {
-          std::string message = fmt::format("unknown report format '{}'", value->value);
-          if (auto suggestion = ClosestMatch(Upper(value->value), kFormats)) {
-            message += fmt::format("; did you mean '{}'?", *suggestion);
-          } else {
-            std::vector<std::string> names(kFormats.begin(), kFormats.end());
-            message += fmt::format(" (expected one of {})", Join(names, ", "));
-          }
-          c_.Error(value->mark, std::move(message));
-        }
-      }
-    }
-    if (const yaml::Node* include = entry.value.Find("IncludePaths")) {
-      c_.StringList(*include, "IncludePaths");
-    }
-    if (const yaml::Node* exclude = entry.value.Find("ExcludePaths")) {
-      c_.StringList(*exclude, "ExcludePaths");
-    }
-  }
-}
-
-void Reader::ReadEnvironment(const yaml::Node& node, Action& action, const Context& context) {
-  if (!c_.ExpectMap(node, "Environment")) return;
-  c_.CheckKeys(node,
-               {"in 'Environment' of " + context.subject, "'Environment' of " + context.subject},
-               {"Name", "Connections"}, {"Name"});
-  Environment environment;
-  if (const yaml::Node* name = node.Find("Name")) {
-    if (auto value = c_.String(*name, "Name")) environment.name = value->value;
-  }
-  if (const yaml::Node* connections = node.Find("Connections")) {
-    if (c_.ExpectList(*connections, "Connections")) {
-      if (connections->items.size() > 1) {
-        c_.Error(connections->items[1].mark,
-                 fmt::format("action '{}' lists {} connections; an environment takes at most one",
-                             action.name, connections->items.size()));
-      }
-      for (const yaml::Node& connection : connections->items) {
-        if (!c_.ExpectMap(connection, "Connections")) continue;
-        c_.CheckKeys(connection, {"in a connection", "the connection"}, {"Name", "Role"},
-                     {"Name", "Role"});
-        if (const yaml::Node* name = connection.Find("Name")) {
-          if (name->IsScalar()) environment.connection_name = name->value;
-        }
-        if (const yaml::Node* role = connection.Find("Role")) {
-          if (auto value = c_.String(*role, "Role")) environment.connection_role = value->value;
-        }
-      }
-    }
-  }
-  action.environment = std::move(environment);
-}
-
-void Reader::ReadCaching(const yaml::Node& node, const Context& context) {
-  if (!c_.ExpectMap(node, "Caching")) return;
-  c_.CheckKeys(node, {"in 'Caching' of " + context.subject, "'Caching' of " + context.subject},
-               {"FileCaching"}, {"FileCaching"});
-  const yaml::Node* file_caching = node.Find("FileCaching");
-  if (file_caching == nullptr || !c_.ExpectMap(*file_caching, "FileCaching")) return;
-  c_.CheckDuplicateKeys(*file_caching, "in 'FileCaching'");
-  if (file_caching->entries.size() > 5) {
-    c_.Error(file_caching->entries[5].key.mark,
-             fmt::format("{} has {} caches; the limit is 5", context.subject,
-                         file_caching->entries.size()));
-  }
-  for (const yaml::MapEntry& entry : file_caching->entries) {
-    Located<std::string> name{entry.key.value, entry.key.mark};
-    c_.CheckName(name, "cache name", 180);
-    if (!c_.ExpectMap(entry.value, entry.key.value)) continue;
-    c_.CheckKeys(
-        entry.value,
-        {fmt::format("in cache '{}'", entry.key.value), fmt::format("cache '{}'", entry.key.value)},
-        {"Path", "RestoreKeys"}, {"Path"});
-    if (const yaml::Node* path = entry.value.Find("Path")) {
-      if (auto value = c_.String(*path, "Path")) {
-        if (value->value.find('*') != std::string::npos) {
-          c_.Error(value->mark, fmt::format("cache path '{}' has a '*'; cache paths are plain "
-                                            "paths, not globs",
-                                            value->value));
-        }
-      }
-    }
-    if (const yaml::Node* keys = entry.value.Find("RestoreKeys")) {
-      auto values = c_.StringList(*keys, "RestoreKeys");
-      if (values.size() > 5) {
-        c_.Error(values[5].mark, fmt::format("cache '{}' has {} restore keys; the limit is 5",
-                                             entry.key.value, values.size()));
-      }
-    }
-  }
-}
-
-void Reader::ReadPackages(const yaml::Node& node, const Context& context) {
-  if (!c_.ExpectMap(node, "Packages")) return;
-  c_.CheckKeys(node, {"in 'Packages' of " + context.subject, "'Packages' of " + context.subject},
-               {"NpmConfiguration"});
-  const yaml::Node* npm = node.Find("NpmConfiguration");
-  if (npm == nullptr || !c_.ExpectMap(*npm, "NpmConfiguration")) return;
-  c_.CheckKeys(*npm, {"in 'NpmConfiguration'", "'NpmConfiguration'"}, {"PackageRegistries"});
-  const yaml::Node* registries = npm->Find("PackageRegistries");
-  if (registries == nullptr || !c_.ExpectList(*registries, "PackageRegistries")) return;
-  for (const yaml::Node& registry : registries->items) {
-    if (!c_.ExpectMap(registry, "PackageRegistries")) continue;
-    c_.CheckKeys(registry, {"in a package registry", "the package registry"},
-                 {"PackagesRepository", "Scopes"}, {"PackagesRepository"});
-    if (const yaml::Node* repository = registry.Find("PackagesRepository")) {
-      c_.String(*repository, "PackagesRepository");
-    }
-    if (const yaml::Node* scopes = registry.Find("Scopes")) {
-      for (const auto& scope : c_.StringList(*scopes, "Scopes")) {
-        if (!scope.value.starts_with('@') || scope.value.size() < 2) {
-          c_.Error(scope.mark, fmt::format("npm scope '{}' must start with '@'", scope.value));
-        }
-      }
-    }
-  }
 }
 
 }  // namespace

@@ -210,6 +210,49 @@ class TreeBuilder final : public YAML::EventHandler {
   size_t node_count_ = 0;
 };
 
+// yaml-cpp reports an unclosed flow collection where it gave up, often lines later. Finds
+// the byte offset of the `open` bracket ('[' or '{') before `end` that is still open, skipping
+// quoted scalars and comments; npos when none is.
+size_t FindUnclosedBracket(std::string_view source, size_t end, char open) {
+  std::vector<std::pair<char, size_t>> stack;
+  char previous = '\n';  // the last character that is not a space
+  for (size_t i = 0; i < end && i < source.size(); ++i) {
+    char c = source[i];
+    bool token_start =
+        previous == '\n' || std::string_view("[{,:-").find(previous) != std::string_view::npos;
+    if ((c == '"' || c == '\'') && token_start) {
+      for (++i; i < end && source[i] != c; ++i) {
+        if (c == '"' && source[i] == '\\') ++i;
+      }
+    } else if (c == '#' && (i == 0 || source[i - 1] == ' ' || source[i - 1] == '\n')) {
+      while (i < end && source[i] != '\n') ++i;
+      c = '\n';
+    } else if (c == '[' || c == '{') {
+      stack.push_back({c, i});
+    } else if ((c == ']' || c == '}') && !stack.empty()) {
+      stack.pop_back();
+    }
+    if (c != ' ' && c != '\t') previous = c;
+  }
+  for (auto it = stack.rbegin(); it != stack.rend(); ++it) {
+    if (it->first == open) return it->second;
+  }
+  return std::string_view::npos;
+}
+
+Mark MarkAt(std::string_view source, size_t offset) {
+  Mark mark{1, 1};
+  for (size_t i = 0; i < offset; ++i) {
+    if (source[i] == '\n') {
+      ++mark.line;
+      mark.column = 1;
+    } else {
+      ++mark.column;
+    }
+  }
+  return mark;
+}
+
 }  // namespace
 
 ScalarType Node::scalar_type() const {
@@ -279,6 +322,18 @@ Result<Node> ParseYaml(std::string_view text, std::string_view file_name,
     if (!error.mark.is_null()) {
       location.line = error.mark.line + 1;
       location.column = error.mark.column + 1;
+    }
+    bool sequence = error.msg == "end of sequence flow not found";
+    if ((sequence || error.msg == "end of map flow not found") && error.mark.pos >= 0) {
+      char open = sequence ? '[' : '{';
+      size_t at = FindUnclosedBracket(text, static_cast<size_t>(error.mark.pos), open);
+      if (at != std::string_view::npos) {
+        Mark mark = MarkAt(text, at);
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("this '{}' is never closed (expected '{}' before line {})", open,
+                                sequence ? ']' : '}', location.line),
+                    SourceLocation{std::string(file_name), mark.line, mark.column});
+      }
     }
     return Fail(ErrorCode::kInvalidArgument, error.msg, location);
   }

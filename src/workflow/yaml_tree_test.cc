@@ -59,11 +59,22 @@ TEST(YamlTreeTest, RefusesAliasExpansionPastTheNodeLimit) {
 }
 
 TEST(YamlTreeTest, ReportsSyntaxErrorsWithTheirPosition) {
-  auto root = ParseYaml("a: [1, 2\nb: 3\n", "broken.yaml");
+  auto root = ParseYaml("a: 1\n\tb: 2\n", "broken.yaml");
   ASSERT_FALSE(root.has_value());
-  ASSERT_TRUE(root.error().location().has_value());
-  EXPECT_EQ(root.error().location()->file, "broken.yaml");
-  EXPECT_GT(root.error().location()->line, 0);
+  EXPECT_EQ(root.error().ToString(), "broken.yaml:2:1: illegal tab when looking for indentation");
+}
+
+TEST(YamlTreeTest, PointsAtTheBracketThatIsNeverClosed) {
+  auto root = ParseYaml("a: [1, \"]\", # ]\n  2\nb: 3\n", "broken.yaml");
+  ASSERT_FALSE(root.has_value());
+  EXPECT_EQ(root.error().ToString(),
+            "broken.yaml:1:4: this '[' is never closed (expected ']' before line 3)");
+}
+
+TEST(YamlTreeTest, RefusesAnUnterminatedQuotedString) {
+  auto root = ParseYaml("a: 1\nb: \"open\n", "broken.yaml");
+  ASSERT_FALSE(root.has_value());
+  EXPECT_EQ(root.error().ToString(), "broken.yaml:2:4: unterminated quoted string");
 }
 
 TEST(YamlTreeTest, RefusesASecondDocument) {

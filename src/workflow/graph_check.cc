@@ -16,8 +16,9 @@ constexpr size_t kMaxActions = 50;
 constexpr size_t kMaxSecretsPerAction = 5;
 
 // The dependency graph over actions and groups. An action's edges are its DependsOn entries
-// plus its group's; a group's edges are its members (a group is done when they are), so a
-// cycle through a group reads "Deploy -> Tests -> Unit -> Deploy".
+// plus its group's; a group's edges are its own DependsOn entries, then its members (a group
+// is done when they are). A cycle through a group reads "Deploy -> Tests -> Deploy", or
+// "Deploy -> Tests -> Unit -> Deploy" when it runs through a member.
 class Graph {
  public:
   Graph(const Workflow& workflow, Checker& checker) : workflow_(workflow), c_(checker) {
@@ -50,8 +51,9 @@ class Graph {
  private:
   struct Edge {
     std::string to;
-    Mark mark;                // of the DependsOn entry, or of the group for membership edges
-    bool membership = false;  // group -> one of its actions
+    Mark mark;                   // of the DependsOn entry, or of the group for membership edges
+    bool membership = false;     // group -> one of its actions
+    std::string inherited_from;  // the group whose DependsOn this member edge comes from
   };
 
   void CheckUniqueNames() {
@@ -102,15 +104,18 @@ class Graph {
           }
           c_.Error(entry.mark, std::move(message));
         } else {
-          resolved.push_back({entry.value, entry.mark});
+          resolved.push_back({entry.value, entry.mark, false, ""});
         }
       }
       return resolved;
     };
     for (const ActionGroup& group : workflow_.groups) {
       group_depends_on_[group.name] = resolve(group.name, group.depends_on, "action group", "");
+      // The group's own dependencies first, so a cycle through the group is found, and
+      // printed, as the group's ("Tests -> Build -> Tests") rather than through a member.
+      edges_[group.name] = group_depends_on_[group.name];
       for (const std::string& member : group.actions) {
-        edges_[group.name].push_back({member, group.mark, true});
+        edges_[group.name].push_back({member, group.mark, true, ""});
       }
     }
     for (const Action& action : workflow_.actions) {
@@ -121,7 +126,7 @@ class Graph {
       if (!action.group.empty()) {
         for (const Edge& edge : group_depends_on_[action.group]) {
           if (edge.to == action.name) continue;
-          edges.push_back(edge);
+          edges.push_back({edge.to, edge.mark, false, action.group});
         }
       }
     }
@@ -138,6 +143,12 @@ class Graph {
       for (const Edge& edge : edges_[node]) {
         if (state[edge.to] == 1) {
           auto start = std::find(stack.begin(), stack.end(), edge.to);
+          // A member's inherited edge closes the same cycle as its group's own edge when the
+          // group is on the path; that one was reported when the group's edge was followed.
+          if (!edge.inherited_from.empty() &&
+              std::find(start, stack.end(), edge.inherited_from) != stack.end()) {
+            continue;
+          }
           std::vector<std::string> cycle(start, stack.end());
           // Start the path at an edge the user wrote (a DependsOn entry), not at a group's
           // membership, so that the report points at a line to change.
@@ -153,8 +164,17 @@ class Graph {
                       cycle.end());
           const Edge* opening = FindEdge(cycle[0], cycle[cycle.size() > 1 ? 1 : 0]);
           cycle.push_back(cycle[0]);
-          c_.Error(opening != nullptr ? opening->mark : edge.mark,
-                   fmt::format("dependency cycle: {}", Join(cycle, " -> ")));
+          std::string message = fmt::format("dependency cycle: {}", Join(cycle, " -> "));
+          // Say where an edge nobody wrote on that action comes from.
+          for (size_t i = 0; i + 1 < cycle.size(); ++i) {
+            const Edge* step = FindEdge(cycle[i], cycle[i + 1]);
+            if (step != nullptr && !step->inherited_from.empty()) {
+              message += fmt::format(" ('{}' waits for '{}' because its group '{}' does)", cycle[i],
+                                     cycle[i + 1], step->inherited_from);
+              break;
+            }
+          }
+          c_.Error(opening != nullptr ? opening->mark : edge.mark, std::move(message));
           has_cycle_ = true;
         } else if (state[edge.to] == 0) {
           visit(edge.to);

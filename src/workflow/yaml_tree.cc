@@ -214,9 +214,11 @@ class TreeBuilder final : public YAML::EventHandler {
 // the byte offset of the `open` bracket ('[' or '{') before `end` that is still open, skipping
 // quoted scalars and comments; npos when none is.
 size_t FindUnclosedBracket(std::string_view source, size_t end, char open) {
+  // yaml-cpp's error position can lie past the end of the input.
+  end = std::min(end, source.size());
   std::vector<std::pair<char, size_t>> stack;
   char previous = '\n';  // the last character that is not a space
-  for (size_t i = 0; i < end && i < source.size(); ++i) {
+  for (size_t i = 0; i < end; ++i) {
     char c = source[i];
     bool token_start =
         previous == '\n' || std::string_view("[{,:-").find(previous) != std::string_view::npos;

@@ -71,6 +71,18 @@ TEST(YamlTreeTest, PointsAtTheBracketThatIsNeverClosed) {
             "broken.yaml:1:4: this '[' is never closed (expected ']' before line 3)");
 }
 
+TEST(YamlTreeTest, AnUnclosedBracketBeforeAnUnclosedQuoteStaysInsideTheInput) {
+  // Found by the fuzzer: yaml-cpp's error position lay past the end of the text.
+  // An exactly-sized buffer, so that AddressSanitizer sees a read one byte past the end.
+  constexpr char kInput[] = "\0[Actions:  '&";
+  auto buffer = std::make_unique<char[]>(sizeof kInput - 1);
+  std::copy(kInput, kInput + sizeof kInput - 1, buffer.get());
+  auto root = ParseYaml(std::string_view(buffer.get(), sizeof kInput - 1), "fuzz.yaml");
+  ASSERT_FALSE(root.has_value());
+  EXPECT_EQ(root.error().ToString(),
+            "fuzz.yaml:1:2: this '[' is never closed (expected ']' before line 1)");
+}
+
 TEST(YamlTreeTest, RefusesAnUnterminatedQuotedString) {
   auto root = ParseYaml("a: 1\nb: \"open\n", "broken.yaml");
   ASSERT_FALSE(root.has_value());

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-300}
 corpus=fuzz/corpus-run
-mkdir -p "$corpus"
+mkdir -p "$corpus" fuzz/artifacts
 cp tests/workflows/valid/*.yaml tests/workflows/invalid/*.yaml tests/workflows/demo/*.yaml "$corpus"/
 build/fuzz/workflow_fuzzer "$corpus" -dict=fuzz/workflow.dict -max_total_time="$seconds" \
-  -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+  -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  -artifact_prefix=fuzz/artifacts/

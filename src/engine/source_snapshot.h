@@ -1,0 +1,61 @@
+// A run's source tree at its commit, exported once and handed to each action as its own
+// writable copy made from hard links. Thread-compatible.
+//
+// Why this is safe: the snapshot's files are made read-only (mode a-w) and every action's copy
+// has its own directories, so an action can create, delete and rename files freely, and tools
+// that rewrite a file by writing a new one and renaming it (compilers, sed -i, git, editors)
+// leave the shared inode alone. What hard links cannot stop is an in-place write by a process
+// that ignores the read-only mode (root, or a chmod first). So after each action the snapshot
+// is checked (size, mtime and ctime of every file, recorded at export; ctime cannot be set
+// back by a process), and a damaged file fails that action and is restored from git before
+// any later action gets a copy.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "git/repository.h"
+
+namespace lockstep::engine {
+
+class SourceSnapshot {
+ public:
+  // Exports `commit` of `repository` into `directory` (which must not exist) and records the
+  // identity of every file.
+  static Result<SourceSnapshot> Create(const git::Repository& repository, std::string commit,
+                                       std::filesystem::path directory);
+
+  // Makes `destination` (which must not exist) a copy of the snapshot: directories created,
+  // regular files hard-linked, symbolic links recreated. Falls back to copying a file when
+  // linking fails with EXDEV (another file system).
+  Result<void> LinkInto(const std::filesystem::path& destination) const;
+
+  // Paths (relative, sorted) of snapshot files that changed since export.
+  Result<std::vector<std::string>> FindModified() const;
+
+  // Rewrites `paths` from git with fresh inodes, so later copies are clean again.
+  Result<void> Restore(const git::Repository& repository, const std::vector<std::string>& paths);
+
+  const std::filesystem::path& directory() const { return directory_; }
+  int64_t file_count() const { return static_cast<int64_t>(files_.size()); }
+
+ private:
+  struct FileIdentity {
+    std::string path;  // relative
+    uint64_t inode = 0;
+    int64_t size = 0;
+    int64_t mtime_ns = 0;
+    int64_t ctime_ns = 0;
+  };
+  SourceSnapshot(std::string commit, std::filesystem::path directory)
+      : commit_(std::move(commit)), directory_(std::move(directory)) {}
+  Result<void> RecordIdentities();
+
+  std::string commit_;
+  std::filesystem::path directory_;
+  std::vector<FileIdentity> files_;
+};
+
+}  // namespace lockstep::engine

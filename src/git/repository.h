@@ -1,0 +1,59 @@
+// A git repository read through libgit2: resolve revisions, read the current branch, export
+// the tree of a commit into a directory. The change-detection issue extends this module
+// (ranges, diffs, mirrors). A Repository is move-only and not thread-safe; open one per thread.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+
+namespace lockstep::git {
+
+// What ExportTree wrote.
+struct ExportSummary {
+  int64_t files = 0;     // regular files, executables included
+  int64_t symlinks = 0;  // written as symbolic links, target unchanged
+  int64_t bytes = 0;
+  std::vector<std::string> submodules;  // paths of submodules, reported and not followed
+};
+
+class Repository {
+ public:
+  // Opens the repository at `path` (a work tree, any folder inside one, or a bare
+  // repository). Fails with kNotFound when there is none, naming `path`.
+  static Result<Repository> Open(const std::filesystem::path& path);
+
+  Repository(Repository&&) noexcept;
+  Repository& operator=(Repository&&) noexcept;
+  ~Repository();
+
+  // The work tree's root; empty for a bare repository.
+  std::filesystem::path work_tree() const;
+
+  // Resolves any revision git understands (HEAD, a branch, a tag, a full or short id,
+  // "main~2") to a commit's full 40-hex id. kNotFound when it names nothing ("unknown
+  // revision 'x'"), kInvalidArgument when it is ambiguous or not a commit.
+  Result<std::string> ResolveCommit(std::string_view revision) const;
+
+  // The short name of the branch HEAD points at ("main"); empty when HEAD is detached or
+  // the branch has no commit yet.
+  Result<std::string> CurrentBranch() const;
+
+  // Writes the tree of `commit` (a full id) at `subpath` ("" for the root) into `destination`,
+  // which must not exist or be empty. File modes are kept (executable or not), symbolic links
+  // are written as links, submodules are listed in the summary and not followed. Paths in
+  // the tree that would escape `destination` are refused with kCorruption.
+  Result<ExportSummary> ExportTree(std::string_view commit, std::string_view subpath,
+                                   const std::filesystem::path& destination) const;
+
+ private:
+  struct Impl;
+  explicit Repository(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lockstep::git

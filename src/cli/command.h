@@ -34,5 +34,8 @@ struct CommandSpec {
 
 // The subcommands, one file each (validate_command.cc, …).
 CommandSpec ValidateCommand();
+CommandSpec RunCommand();
+CommandSpec RunsCommand();
+CommandSpec LogsCommand();
 
 }  // namespace lockstep::cli

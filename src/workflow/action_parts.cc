@@ -217,8 +217,12 @@ void ReadOutputs(const yaml::Node& node, Action& action, const Context& context,
                           action.name, action.output_variables.size(), kMaxVariables));
     }
   }
-  if (const yaml::Node* reports = node.Find("Reports")) ReadReports(*reports, outputs, c);
+  if (const yaml::Node* reports = node.Find("Reports")) {
+    ReadReports(*reports, outputs, c);
+    action.reports = *reports;
+  }
   if (const yaml::Node* discover = node.Find("AutoDiscoverReports")) {
+    action.auto_discover_reports = *discover;
     if (c.ExpectMap(*discover, "AutoDiscoverReports")) {
       c.CheckKeys(
           *discover, {"in 'AutoDiscoverReports'", "'AutoDiscoverReports'"},

@@ -79,6 +79,8 @@ struct Action {
   std::vector<Reference> references;  // every `${A.B}` in the action's values
   yaml::Node configuration;           // null when absent; interpreted per identifier
   yaml::Node caching;                 // null when absent
+  yaml::Node reports;                 // Outputs.Reports; null when absent
+  yaml::Node auto_discover_reports;   // Outputs.AutoDiscoverReports; null when absent
 };
 
 struct ActionGroup {

@@ -40,13 +40,17 @@ void ScanScalar(const yaml::Node& scalar, const Checker& checker, std::vector<Re
     size_t end = value.find('}', start + 2);
     if (end == std::string::npos) return;
     std::string text = value.substr(start + 2, end - start - 2);
-    if (!IsDottedName(text) && !StartsWithSecrets(text)) continue;
+    if (!IsWorkflowReference(text)) continue;
     Mark mark = checker.PositionInScalar(scalar, start, "${" + text + "}");
     out.push_back({std::move(text), mark});
   }
 }
 
 }  // namespace
+
+bool IsWorkflowReference(std::string_view text) {
+  return IsDottedName(text) || StartsWithSecrets(text);
+}
 
 void CollectReferences(const yaml::Node& node, const Checker& checker,
                        std::vector<Reference>& out) {

@@ -13,6 +13,10 @@ namespace lockstep::workflow {
 
 // Appends every reference in the scalar values under `node` (keys are not scanned) to `out`,
 // in document order, each with the position of its `$`.
+// Whether the text between "${" and "}" is a workflow reference (`A.B`, `A.B.C`, `Secrets.X`)
+// rather than shell syntax such as `${HOME}` or `${VAR:-x}`.
+bool IsWorkflowReference(std::string_view text);
+
 void CollectReferences(const yaml::Node& node, const Checker& checker, std::vector<Reference>& out);
 
 }  // namespace lockstep::workflow

@@ -1,0 +1,24 @@
+#include "base/state_directory.h"
+
+#include <cstdlib>
+#include <system_error>
+
+namespace lockstep {
+
+std::filesystem::path FindStateDirectory(const std::filesystem::path& start) {
+  if (const char* home = std::getenv("LOCKSTEP_HOME"); home != nullptr && *home != '\0')
+    return std::filesystem::absolute(home);
+  std::error_code error;
+  std::filesystem::path directory = std::filesystem::absolute(start, error);
+  while (!error && !directory.empty()) {
+    if (std::filesystem::exists(directory / "lockstep.yaml", error)) return directory / ".lockstep";
+    if (directory == directory.root_path()) break;
+    directory = directory.parent_path();
+  }
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg == '/')
+    return std::filesystem::path(xdg) / "lockstep";
+  const char* user_home = std::getenv("HOME");
+  return std::filesystem::path(user_home != nullptr ? user_home : "/tmp") / ".local/state/lockstep";
+}
+
+}  // namespace lockstep

@@ -1,0 +1,13 @@
+// Where lockstep keeps its state (state.db, run workspaces, logs, artifacts, caches).
+// Thread-safe.
+#pragma once
+
+#include <filesystem>
+
+namespace lockstep {
+
+// $LOCKSTEP_HOME when set; else `.lockstep/` beside the nearest lockstep.yaml at or above
+// `start`; else $XDG_STATE_HOME/lockstep (default ~/.local/state/lockstep). Not created.
+std::filesystem::path FindStateDirectory(const std::filesystem::path& start);
+
+}  // namespace lockstep

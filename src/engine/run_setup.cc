@@ -1,0 +1,209 @@
+#include "engine/run_setup.h"
+
+#include <fmt/core.h>
+
+#include <set>
+
+#include "base/diagnostic.h"
+#include "base/file.h"
+#include "base/strings.h"
+#include "engine/local_actions.h"
+#include "engine/substitute.h"
+#include "workflow/discovery.h"
+#include "workflow/load.h"
+
+namespace lockstep::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using workflow::ActionKind;
+
+struct LoadedWorkflow {
+  fs::path path;
+  std::string text;
+  workflow::LoadResult loaded;
+};
+
+Result<LoadedWorkflow> LoadFile(const fs::path& path) {
+  auto text = ReadFile(path);
+  if (!text) return std::unexpected(text.error());
+  workflow::LoadResult loaded = workflow::LoadWorkflow(*text, path.string());
+  return LoadedWorkflow{path, std::move(*text), std::move(loaded)};
+}
+
+// Finds the workflow named by `spec`: a file (relative to the current folder or to the
+// repository root), else a workflow Name among the repository's workflow files.
+Result<LoadedWorkflow> FindWorkflow(const fs::path& root, const std::string& spec) {
+  std::error_code error;
+  for (const fs::path& candidate : {fs::path(spec), root / spec}) {
+    if (fs::is_regular_file(candidate, error)) return LoadFile(fs::absolute(candidate));
+  }
+  auto files = workflow::FindWorkflowFiles(root);
+  if (!files) return std::unexpected(files.error());
+  std::vector<std::string> names;
+  for (const fs::path& file : *files) {
+    auto loaded = LoadFile(file);
+    if (!loaded || !loaded->loaded.workflow) continue;
+    if (loaded->loaded.workflow->name == spec) return loaded;
+    names.push_back(loaded->loaded.workflow->name);
+  }
+  std::string message = fmt::format("no workflow named '{}' in {}", spec, root.string());
+  if (auto close = ClosestMatch(spec, names)) {
+    message += fmt::format("; did you mean '{}'?", *close);
+  } else if (!names.empty()) {
+    message += "; it has: " + Join(names, ", ");
+  } else {
+    message += " (no files in .codecatalyst/workflows/ or .lockstep/workflows/)";
+  }
+  return Fail(ErrorCode::kNotFound, message);
+}
+
+std::string RenderErrors(const LoadedWorkflow& file) {
+  std::string out;
+  for (const Diagnostic& diagnostic : file.loaded.diagnostics.items()) {
+    if (diagnostic.severity != Severity::kError) continue;
+    out += RenderDiagnostic(diagnostic, file.text, {.color = false, .show_source = true});
+  }
+  return out;
+}
+
+// How each kind of action runs under `lockstep run`, or why it cannot.
+Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
+                        const LocalActions& local) {
+  const workflow::Action& action = *prepared.action;
+  const std::string& identifier = action.identifier.value;
+  if (const auto* steps = local.Find(action.name, identifier)) {
+    prepared.steps = *steps;
+    prepared.stand_in = true;
+    return {};
+  }
+  switch (workflow::ClassifyIdentifier(identifier)) {
+    case ActionKind::kBuild:
+    case ActionKind::kManagedTest: {
+      const yaml::Node* steps =
+          action.configuration.IsMap() ? action.configuration.Find("Steps") : nullptr;
+      if (steps != nullptr) {
+        for (const yaml::Node& step : steps->items) {
+          if (const yaml::Node* run = step.IsMap() ? step.Find("Run") : nullptr)
+            prepared.steps.push_back(run->value);
+        }
+      }
+      return {};
+    }
+    case ActionKind::kApproval:
+      prepared.mode = PreparedAction::Mode::kApproval;
+      if (request.approve) return {};
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("action '{}' ({}) waits for an approval; pass --approve to "
+                              "approve it for this run",
+                              action.name, identifier));
+    default:
+      break;
+  }
+  if (request.skip_cloud) {
+    prepared.mode = PreparedAction::Mode::kSkip;
+    prepared.skip_reason = fmt::format("skipped: {} does not run locally (--skip-cloud)", identifier);
+    return {};
+  }
+  std::string why;
+  switch (workflow::ClassifyIdentifier(identifier)) {
+    case ActionKind::kGitHubActions:
+      why = "runs GitHub Actions, which lockstep does not emulate";
+      break;
+    case ActionKind::kDeploy:
+    case ActionKind::kVerify:
+    case ActionKind::kSync:
+    case ActionKind::kTrigger:
+    case ActionKind::kUnknownLockstep:
+      why = "is a lockstep action that `lockstep run` cannot run yet";
+      break;
+    default:
+      why = "runs only in AWS";
+      break;
+  }
+  return Fail(ErrorCode::kInvalidArgument,
+              fmt::format("action '{}' uses {}, which {}. Map it to a local command in {} "
+                          "(Actions: {{{}: {{Steps: [{{Run: ./your-script}}]}}}}), or pass "
+                          "--skip-cloud to skip it",
+                          action.name, identifier, why, kLocalActionsFile, action.name));
+}
+
+}  // namespace
+
+Result<PreparedRun> PrepareRun(const RunRequest& request,
+                               const std::optional<store::RunRecord>& resumed) {
+  auto repository = git::Repository::Open(resumed ? fs::path(resumed->repository)
+                                                  : request.repository);
+  if (!repository) return std::unexpected(repository.error());
+  fs::path root = repository->work_tree();
+  if (root.empty()) return Fail(ErrorCode::kInvalidArgument, "the repository has no work tree");
+
+  auto file = resumed ? LoadFile(root / resumed->workflow_file) : FindWorkflow(root, request.workflow);
+  if (!file) return std::unexpected(file.error());
+  if (!file->loaded.ok()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{} has errors; nothing was run\n{}", file->path.string(),
+                            RenderErrors(*file)));
+  }
+
+  std::string commit = resumed ? resumed->commit : std::string();
+  if (!resumed) {
+    auto resolved = repository->ResolveCommit(request.revision);
+    if (!resolved) return std::unexpected(resolved.error());
+    commit = *resolved;
+  }
+  std::string branch;
+  if (resumed) {
+    branch = resumed->branch;
+  } else if (request.revision == "HEAD") {
+    auto current = repository->CurrentBranch();
+    if (current) branch = *current;
+  } else if (repository->ResolveCommit("refs/heads/" + request.revision)) {
+    branch = request.revision;
+  }
+
+  std::error_code error;
+  fs::path relative = fs::relative(file->path, root, error);
+  PreparedRun run{std::move(*repository), root, error ? file->path.string() : relative.string(),
+                  std::move(*file->loaded.workflow), commit, branch, {}, false};
+
+  auto local = LoadLocalActions(root / kLocalActionsFile);
+  if (!local) return std::unexpected(local.error());
+  std::vector<std::string> problems;
+  std::set<std::string> missing_secrets;
+  for (const workflow::Action& action : run.workflow.actions) {
+    PreparedAction prepared;
+    prepared.action = &action;
+    if (auto planned = PlanAction(prepared, request, *local); !planned)
+      problems.push_back(planned.error().message());
+    for (const workflow::Reference& reference : action.references) {
+      std::string_view name = SecretName(reference.text);
+      if (name.empty()) continue;
+      if (!request.secrets.contains(std::string(name))) {
+        missing_secrets.insert(std::string(name));
+      } else if (std::find(prepared.secrets.begin(), prepared.secrets.end(), name) ==
+                 prepared.secrets.end()) {
+        prepared.secrets.emplace_back(name);
+      }
+    }
+    for (const auto& source : action.input_sources)
+      if (source.value == "WorkflowSource") run.needs_source = true;
+    run.actions.push_back(std::move(prepared));
+  }
+  if (!missing_secrets.empty()) {
+    std::vector<std::string> names(missing_secrets.begin(), missing_secrets.end());
+    problems.push_back(fmt::format(
+        "the workflow references secret{} {} that {} not provided: give {} with --secrets FILE "
+        "or LOCKSTEP_SECRET_<NAME>",
+        names.size() == 1 ? "" : "s", Join(names, ", "), names.size() == 1 ? "is" : "are",
+        names.size() == 1 ? "it" : "them"));
+  }
+  if (!problems.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("cannot run {}; nothing was run:\n  {}", run.workflow_file,
+                            Join(problems, "\n  ")));
+  }
+  return run;
+}
+
+}  // namespace lockstep::engine

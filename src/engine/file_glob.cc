@@ -428,6 +428,17 @@ Result<int64_t> CopyTree(const fs::path& from, const fs::path& to) {
   if (!fs::is_directory(root_status)) {
     return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: not a directory", from.string()));
   }
+  // A copy inside its source would be walked into, copied again, and so on until paths get too
+  // long.
+  fs::path canonical_from = fs::weakly_canonical(from, error);
+  fs::path canonical_to = fs::weakly_canonical(to, error);
+  if (!error && std::mismatch(canonical_from.begin(), canonical_from.end(), canonical_to.begin(),
+                              canonical_to.end())
+                        .first == canonical_from.end()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("cannot copy {} into itself ({})", from.string(), to.string()));
+  }
+  error.clear();
   if (auto cleared = ClearForDirectory(to); !cleared) return std::unexpected(cleared.error());
   fs::create_directories(to, error);
   if (error) return std::unexpected(PathError(error, to));

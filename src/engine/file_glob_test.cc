@@ -255,11 +255,17 @@ TEST_F(FileGlobTreeTest, CopyTreeCopiesEverythingWithModes) {
   EXPECT_EQ(ReadAll(out.path() / "copy/reports/deep/int.xml"), "<testsuite/>");
 }
 
-TEST_F(FileGlobTreeTest, CopyTreeRefusesAFile) {
+TEST_F(FileGlobTreeTest, CopyTreeRefusesAFileOrACopyIntoItself) {
   testing::TempDir out;
   Result<int64_t> bytes = CopyTree(root() / "top.xml", out.path() / "copy");
   ASSERT_FALSE(bytes.has_value());
   EXPECT_EQ(bytes.error().message(), (root() / "top.xml").string() + ": not a directory");
+
+  bytes = CopyTree(root() / "src", root() / "src/lib/copy");
+  ASSERT_FALSE(bytes.has_value());
+  EXPECT_EQ(bytes.error().message(), "cannot copy " + (root() / "src").string() + " into itself (" +
+                                         (root() / "src/lib/copy").string() + ")");
+  EXPECT_FALSE(fs::exists(root() / "src/lib/copy"));
 }
 
 }  // namespace

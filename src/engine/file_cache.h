@@ -25,6 +25,8 @@ class FileCache {
 
   // Restores `entry` into `directory`/path from the copy saved under its key, else under the
   // first restore key that has one. Returns the key restored from, or "" when none existed.
+  // Keys match exactly, not as prefixes. A saved folder is merged into an existing one (files
+  // of the same name replaced); a saved file replaces whatever is at the path.
   Result<std::string> Restore(const CacheEntry& entry, const std::filesystem::path& directory);
 
   // Saves `directory`/path (file or folder) under the entry's key, replacing an older copy

@@ -103,9 +103,9 @@ constexpr std::array<std::string_view, 1> kMigrations = {kSchemaVersion1};
 // locked". Writes are short, so this is only reached when something is stuck.
 constexpr int kBusyTimeoutMs = 10'000;
 
-Error OpenError(const std::filesystem::path& path, const Error& error) {
+Error OpenError(SqliteDatabase& db, const std::filesystem::path& path, const Error& error) {
   if (error.code() == ErrorCode::kCorruption) {
-    if (error.message() == sqlite3_errstr(SQLITE_NOTADB)) {
+    if (sqlite3_errcode(db.handle()) == SQLITE_NOTADB) {
       return Error(
           ErrorCode::kCorruption,
           "state store " + path.string() + " is not a lockstep state store: " + error.message());
@@ -158,9 +158,9 @@ Result<void> CheckIdentity(const Identity& identity, const std::filesystem::path
 Result<void> MigrateStep(SqliteDatabase& db, const std::filesystem::path& path,
                          std::span<const std::string_view> migrations, size_t from) {
   Result<SqliteTransaction> transaction = SqliteTransaction::Begin(db);
-  if (!transaction) return std::unexpected(OpenError(path, transaction.error()));
+  if (!transaction) return std::unexpected(OpenError(db, path, transaction.error()));
   Result<Identity> identity = ReadIdentity(db);
-  if (!identity) return std::unexpected(OpenError(path, identity.error()));
+  if (!identity) return std::unexpected(OpenError(db, path, identity.error()));
   if (Result<void> ours = CheckIdentity(*identity, path, migrations.size()); !ours) return ours;
   if (identity->version > static_cast<int64_t>(from)) return {};
 
@@ -190,7 +190,7 @@ Result<void> PrepareStore(SqliteDatabase& db, const std::filesystem::path& path,
   // Identify the file before changing anything in it: another application's database must
   // not be switched to WAL behind its back.
   Result<Identity> identity = ReadIdentity(db);
-  if (!identity) return std::unexpected(OpenError(path, identity.error()));
+  if (!identity) return std::unexpected(OpenError(db, path, identity.error()));
   if (Result<void> ours = CheckIdentity(*identity, path, migrations.size()); !ours) return ours;
 
   // WAL lets readers proceed while one process writes. With synchronous=NORMAL a commit is
@@ -199,9 +199,9 @@ Result<void> PrepareStore(SqliteDatabase& db, const std::filesystem::path& path,
   // commits (never corrupt the file), a trade for not calling fsync on every state change.
   {
     Result<SqliteStatement> mode = db.Query("PRAGMA journal_mode = WAL");
-    if (!mode) return std::unexpected(OpenError(path, mode.error()));
+    if (!mode) return std::unexpected(OpenError(db, path, mode.error()));
     Result<bool> row = mode->Step();
-    if (!row) return std::unexpected(OpenError(path, row.error()));
+    if (!row) return std::unexpected(OpenError(db, path, row.error()));
     if (std::string journal = mode->Text(0); journal != "wal") {
       return Fail(ErrorCode::kIoError, "state store " + path.string() +
                                            ": cannot use a write-ahead log here (journal mode is " +
@@ -210,7 +210,7 @@ Result<void> PrepareStore(SqliteDatabase& db, const std::filesystem::path& path,
   }
   Result<void> configured =
       db.ExecuteScript("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
-  if (!configured) return std::unexpected(OpenError(path, configured.error()));
+  if (!configured) return std::unexpected(OpenError(db, path, configured.error()));
 
   for (size_t from = static_cast<size_t>(identity->version); from < migrations.size(); ++from) {
     if (Result<void> step = MigrateStep(db, path, migrations, from); !step) return step;

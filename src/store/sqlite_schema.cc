@@ -1,0 +1,221 @@
+#include "store/sqlite_schema.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <string>
+
+namespace lockstep::store {
+namespace {
+
+// Version 1. Notes on the choices:
+// - Run ids use AUTOINCREMENT so that an id is never handed out twice, even after the newest
+//   runs are pruned: log and artifact directories are named after run ids.
+// - States and modes are stored as their lower-case names (store.h's ToString), readable with
+//   the sqlite3 shell; a new state comes with a schema version, which older builds refuse.
+// - Actions are keyed by (run, name) and keep the position given to CreateRun for ordering.
+//   An action's log path is that of its latest attempt, so it is not stored twice.
+// - process_start_time holds a uint64_t bit for bit (clock ticks since boot fit easily).
+// - Times are integer milliseconds since the epoch, UTC.
+constexpr std::string_view kSchemaVersion1 = R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  workflow TEXT NOT NULL,
+  workflow_file TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  commit_id TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  owner_pid INTEGER NOT NULL,
+  owner_start_time INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER
+);
+-- Admission looks for earlier runs of one workflow in a given state.
+CREATE INDEX runs_by_workflow ON runs (repository, workflow, state, id);
+-- Recovery scans the few live runs, not the whole history.
+CREATE INDEX runs_live ON runs (state) WHERE state IN ('queued', 'running');
+
+CREATE TABLE actions (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  attempt INTEGER NOT NULL DEFAULT 0,
+  process_group INTEGER NOT NULL DEFAULT 0,
+  process_start_time INTEGER NOT NULL DEFAULT 0,
+  exit_code INTEGER,
+  started_at INTEGER,
+  finished_at INTEGER,
+  tests_passed INTEGER,
+  tests_failed INTEGER,
+  tests_skipped INTEGER,
+  PRIMARY KEY (run_id, name),
+  UNIQUE (run_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE attempts (
+  run_id INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  attempt INTEGER NOT NULL CHECK (attempt >= 1),
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  log_path TEXT NOT NULL,
+  exit_code INTEGER,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  PRIMARY KEY (run_id, action, attempt),
+  FOREIGN KEY (run_id, action) REFERENCES actions (run_id, name) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE variables (
+  run_id INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  name TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, action, name),
+  FOREIGN KEY (run_id, action) REFERENCES actions (run_id, name) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+-- The rowid keeps the order artifacts were added in.
+CREATE TABLE artifacts (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  path TEXT NOT NULL,
+  files INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  UNIQUE (run_id, name),
+  FOREIGN KEY (run_id, action) REFERENCES actions (run_id, name) ON DELETE CASCADE
+);
+CREATE INDEX artifacts_by_action ON artifacts (run_id, action);
+)sql";
+
+constexpr std::array<std::string_view, 1> kMigrations = {kSchemaVersion1};
+
+// How long a statement waits for another process's lock before failing with "database is
+// locked". Writes are short, so this is only reached when something is stuck.
+constexpr int kBusyTimeoutMs = 10'000;
+
+Error OpenError(SqliteDatabase& db, const std::filesystem::path& path, const Error& error) {
+  if (error.code() == ErrorCode::kCorruption) {
+    if (sqlite3_errcode(db.handle()) == SQLITE_NOTADB) {
+      return Error(
+          ErrorCode::kCorruption,
+          "state store " + path.string() + " is not a lockstep state store: " + error.message());
+    }
+    return Error(ErrorCode::kCorruption,
+                 "state store " + path.string() + " is damaged: " + error.message());
+  }
+  return Error(error.code(), "state store " + path.string() + ": " + error.message());
+}
+
+struct Identity {
+  int64_t application_id = 0;
+  int64_t version = 0;
+  int64_t objects = 0;  // tables, indexes, …: none in a new file
+};
+
+Result<Identity> ReadIdentity(SqliteDatabase& db) {
+  Identity identity;
+  Result<int64_t> value = db.QueryInt("PRAGMA application_id");
+  if (!value) return std::unexpected(value.error());
+  identity.application_id = *value;
+  value = db.QueryInt("PRAGMA user_version");
+  if (!value) return std::unexpected(value.error());
+  identity.version = *value;
+  value = db.QueryInt("SELECT count(*) FROM sqlite_schema");
+  if (!value) return std::unexpected(value.error());
+  identity.objects = *value;
+  return identity;
+}
+
+// Refuses files that are not ours, or are ours but newer than this build.
+Result<void> CheckIdentity(const Identity& identity, const std::filesystem::path& path,
+                           size_t known_version) {
+  bool empty = identity.application_id == 0 && identity.version == 0 && identity.objects == 0;
+  if (identity.application_id != kApplicationId && !empty) {
+    return Fail(ErrorCode::kCorruption, "state store " + path.string() +
+                                            " is not a lockstep state store: it is another "
+                                            "application's SQLite database");
+  }
+  if (identity.version > static_cast<int64_t>(known_version)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("state store {} was written by a newer lockstep (schema {}, this "
+                            "build knows {})",
+                            path.string(), identity.version, known_version));
+  }
+  return {};
+}
+
+// Applies the migration from version `from`, unless another process got there first.
+Result<void> MigrateStep(SqliteDatabase& db, const std::filesystem::path& path,
+                         std::span<const std::string_view> migrations, size_t from) {
+  Result<SqliteTransaction> transaction = SqliteTransaction::Begin(db);
+  if (!transaction) return std::unexpected(OpenError(db, path, transaction.error()));
+  Result<Identity> identity = ReadIdentity(db);
+  if (!identity) return std::unexpected(OpenError(db, path, identity.error()));
+  if (Result<void> ours = CheckIdentity(*identity, path, migrations.size()); !ours) return ours;
+  if (identity->version > static_cast<int64_t>(from)) return {};
+
+  Result<void> applied = db.ExecuteScript(migrations[from]);
+  // PRAGMA values cannot be bound parameters; these are integers we format ourselves.
+  if (applied) {
+    applied = db.ExecuteScript(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}",
+                                           kApplicationId, from + 1));
+  }
+  if (applied) applied = transaction->Commit();
+  if (!applied) {
+    return Fail(applied.error().code(),
+                fmt::format("state store {}: cannot migrate the schema to version {}: {}",
+                            path.string(), from + 1, applied.error().message()));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::span<const std::string_view> SqliteMigrations() { return kMigrations; }
+
+Result<void> PrepareStore(SqliteDatabase& db, const std::filesystem::path& path,
+                          std::span<const std::string_view> migrations) {
+  sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
+
+  // Identify the file before changing anything in it: another application's database must
+  // not be switched to WAL behind its back.
+  Result<Identity> identity = ReadIdentity(db);
+  if (!identity) return std::unexpected(OpenError(db, path, identity.error()));
+  if (Result<void> ours = CheckIdentity(*identity, path, migrations.size()); !ours) return ours;
+
+  // WAL lets readers proceed while one process writes. With synchronous=NORMAL a commit is
+  // in the WAL file (in the OS's cache) before it returns, so it survives a crash of the
+  // process, which is the Store contract; only a power loss or kernel crash may lose the last
+  // commits (never corrupt the file), a trade for not calling fsync on every state change.
+  {
+    Result<SqliteStatement> mode = db.Query("PRAGMA journal_mode = WAL");
+    if (!mode) return std::unexpected(OpenError(db, path, mode.error()));
+    Result<bool> row = mode->Step();
+    if (!row) return std::unexpected(OpenError(db, path, row.error()));
+    if (std::string journal = mode->Text(0); journal != "wal") {
+      return Fail(ErrorCode::kIoError, "state store " + path.string() +
+                                           ": cannot use a write-ahead log here (journal mode is " +
+                                           journal + ")");
+    }
+  }
+  Result<void> configured =
+      db.ExecuteScript("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
+  if (!configured) return std::unexpected(OpenError(db, path, configured.error()));
+
+  for (size_t from = static_cast<size_t>(identity->version); from < migrations.size(); ++from) {
+    if (Result<void> step = MigrateStep(db, path, migrations, from); !step) return step;
+  }
+  return {};
+}
+
+}  // namespace lockstep::store

@@ -77,6 +77,7 @@ struct ProcessResult {
   uint64_t dropped_bytes = 0;      // bytes past max_output_bytes
   Clock::time_point started;
   Clock::time_point finished;
+  std::chrono::milliseconds timeout{0};  // the spec's timeout, for Describe()
 
   bool succeeded() const { return exit_code == 0 && !timed_out && !cancelled; }
   // "exited with code 3", "killed by signal 9 (Killed)", "timed out after 2m", …

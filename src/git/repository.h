@@ -50,6 +50,11 @@ class Repository {
   Result<ExportSummary> ExportTree(std::string_view commit, std::string_view subpath,
                                    const std::filesystem::path& destination) const;
 
+  // The content of the file at `path` (relative to the root, e.g. "src/main.cc") in the tree
+  // of `commit` (a full id): a file's bytes, or a symbolic link's target. kNotFound when the
+  // path does not exist at that commit, kInvalidArgument when it is a directory or submodule.
+  Result<std::string> ReadBlob(std::string_view commit, std::string_view path) const;
+
  private:
   struct Impl;
   explicit Repository(std::unique_ptr<Impl> impl);

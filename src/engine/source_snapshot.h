@@ -8,22 +8,29 @@
 // that ignores the read-only mode (root, or a chmod first). So after each action the snapshot
 // is checked (size, mtime and ctime of every file, recorded at export; ctime cannot be set
 // back by a process), and a damaged file fails that action and is restored from git before
-// any later action gets a copy.
+// any later action gets a copy. Linking and unlinking a file changes its ctime too, so every
+// copy made or cleaned up touches the ctime of every shared file: a file whose only change is
+// its ctime is therefore compared by content with the SHA-256 recorded at export, and is
+// damaged only if that differs. A changed mode (chmod +x in a copy) counts as damage, as it
+// would leak into every other copy.
 #pragma once
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
+#include "base/sha256.h"
 #include "git/repository.h"
 
 namespace lockstep::engine {
 
 class SourceSnapshot {
  public:
-  // Exports `commit` of `repository` into `directory` (which must not exist) and records the
-  // identity of every file.
+  // Exports `commit` (a full id) of `repository` into `directory` (which must not exist) and
+  // records the identity of every file. Files and directories are left read-only: deleting
+  // the snapshot as a user other than root needs its directories made writable first.
   static Result<SourceSnapshot> Create(const git::Repository& repository, std::string commit,
                                        std::filesystem::path directory);
 
@@ -32,10 +39,13 @@ class SourceSnapshot {
   // linking fails with EXDEV (another file system).
   Result<void> LinkInto(const std::filesystem::path& destination) const;
 
-  // Paths (relative, sorted) of snapshot files that changed since export.
+  // Paths (relative, sorted) of snapshot files that changed since export: missing, replaced,
+  // resized, retimed, re-moded, or with a changed ctime and changed content.
   Result<std::vector<std::string>> FindModified() const;
 
-  // Rewrites `paths` from git with fresh inodes, so later copies are clean again.
+  // Rewrites `paths` (as FindModified names them) from git with fresh inodes, so later copies
+  // are clean again. Copies made before keep the damaged inode. kInvalidArgument for a path
+  // that is not a file of the snapshot.
   Result<void> Restore(const git::Repository& repository, const std::vector<std::string>& paths);
 
   const std::filesystem::path& directory() const { return directory_; }
@@ -48,14 +58,24 @@ class SourceSnapshot {
     int64_t size = 0;
     int64_t mtime_ns = 0;
     int64_t ctime_ns = 0;
+    uint32_t mode = 0;      // st_mode: type and (read-only) permission bits
+    Sha256Digest digest{};  // of the content at export
+  };
+  // One directory of the snapshot as LinkInto recreates it.
+  struct Directory {
+    std::string path;                                           // relative; "" for the root
+    std::vector<std::string> files;                             // names of regular files
+    std::vector<std::pair<std::string, std::string>> symlinks;  // name, target
   };
   SourceSnapshot(std::string commit, std::filesystem::path directory)
       : commit_(std::move(commit)), directory_(std::move(directory)) {}
   Result<void> RecordIdentities();
+  Result<void> RecordDirectory(int directory_fd, const std::string& path);
 
   std::string commit_;
   std::filesystem::path directory_;
-  std::vector<FileIdentity> files_;
+  std::vector<FileIdentity> files_;     // sorted by path
+  std::vector<Directory> directories_;  // parents before children
 };
 
 }  // namespace lockstep::engine

@@ -129,12 +129,13 @@ TEST_F(ExportTreeTest, CommitMustBeAFullKnownId) {
   Repository repository = Open();
   Result<ExportSummary> short_id = repository.ExportTree(commit.substr(0, 7), "", destination());
   ASSERT_FALSE(short_id.has_value());
-  EXPECT_EQ(short_id.error().message(), "'" + commit.substr(0, 7) + "' is not a full commit id");
+  EXPECT_EQ(short_id.error().message(),
+            fmt::format("'{}' is not a full commit id", commit.substr(0, 7)));
   std::string unknown(40, 'a');
   Result<ExportSummary> missing = repository.ExportTree(unknown, "", destination());
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(missing.error().message(), "unknown commit '" + unknown + "'");
+  EXPECT_EQ(missing.error().message(), fmt::format("unknown commit '{}'", unknown));
 }
 
 TEST_F(ExportTreeTest, SubmoduleIsListedAndNotFollowed) {
@@ -169,7 +170,8 @@ TEST_F(ExportTreeTest, DestinationMustBeAbsentOrEmpty) {
   Result<ExportSummary> again = repository.ExportTree(commit, "", destination());
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
-  EXPECT_EQ(again.error().message(), "'" + destination().string() + "' exists and is not empty");
+  EXPECT_EQ(again.error().message(),
+            fmt::format("'{}' exists and is not empty", destination().string()));
 }
 
 TEST_F(ExportTreeTest, RefusesEntryNamesThatWouldLeaveTheDirectory) {
@@ -183,7 +185,7 @@ TEST_F(ExportTreeTest, RefusesEntryNamesThatWouldLeaveTheDirectory) {
   }
   TempDir raw;
   int attempt = 0;
-  for (std::string name : {"..", ".", ".git", "x/y"}) {
+  for (std::string name : {"..", ".", ".git", ".Git", "x/y"}) {
     std::filesystem::path raw_tree = raw.path() / "tree";
     std::ofstream(raw_tree, std::ios::binary) << "100644 " << name << '\0' << blob_bytes;
     std::string tree =

@@ -85,9 +85,11 @@ Result<int> OpenEmptyDirectory(const std::filesystem::path& destination) {
   int fd = ::open(destination.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return std::unexpected(ErrnoError(errno, destination.string()));
   if (created) return fd;
-  DIR* listing = ::fdopendir(::dup(fd));
+  int listing_fd = ::dup(fd);
+  DIR* listing = listing_fd < 0 ? nullptr : ::fdopendir(listing_fd);
   if (listing == nullptr) {
     int saved = errno;
+    if (listing_fd >= 0) ::close(listing_fd);
     ::close(fd);
     return std::unexpected(ErrnoError(saved, destination.string()));
   }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "base/strings.h"
 #include "git/git_handle.h"
 
 namespace lockstep::git {
@@ -34,8 +35,10 @@ std::optional<mode_t> CurrentUmask() {
   return std::nullopt;
 }
 
+// Like git's own checkout, ".git" is refused in any letter case: a planted .git folder would
+// hand its config and hooks to every git command an action runs in the export.
 bool IsSafeName(std::string_view name) {
-  return !name.empty() && name != "." && name != ".." && name != ".git" &&
+  return !name.empty() && name != "." && name != ".." && AsciiLower(name) != ".git" &&
          name.find('/') == std::string_view::npos;
 }
 

@@ -14,8 +14,9 @@ namespace lockstep::git {
 
 // Writes every entry of `tree` into the empty directory open as `directory_fd`: directories
 // 0755, files 0644 or 0755 (whatever the umask), symbolic links as links, submodules as empty
-// directories listed in the summary. Entry names that could leave the directory ("", ".",
-// "..", ".git", or containing '/') fail with kCorruption. `destination` is the directory's
+// directories listed in the summary. Entry names that could leave the directory or plant a
+// repository in it ("", ".", "..", ".git" in any case, or containing '/') fail with
+// kCorruption. `destination` is the directory's
 // path, used only in error messages and never opened. On failure the directory holds what
 // was written so far.
 Result<ExportSummary> WriteTree(git_repository* repository, const git_tree* tree, int directory_fd,

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/duration.h"
 #include "base/state_directory.h"
 #include "cli/command.h"
 #include "cli/run_progress.h"
@@ -30,6 +31,8 @@ struct RunOptions {
   int64_t resume = 0;
   uint64_t memory_mb = 0;
   uint64_t cpu_seconds = 0;
+  uint64_t max_output_mb = 64;
+  std::string kill_grace = "5s";
   bool json = false;
 };
 
@@ -73,6 +76,13 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   if (options.resume > 0) request.resume = options.resume;
   if (options.memory_mb > 0) request.limits.address_space_bytes = options.memory_mb << 20;
   if (options.cpu_seconds > 0) request.limits.cpu_seconds = options.cpu_seconds;
+  request.max_output_bytes = options.max_output_mb << 20;
+  auto grace = ParseDuration(options.kill_grace);
+  if (!grace) {
+    fmt::print(stderr, "lockstep: error: --kill-grace: {}\n", grace.error().message());
+    return kExitUsage;
+  }
+  request.kill_grace = *grace;
   for (const std::string& variable : options.variables) {
     size_t equals = variable.find('=');
     if (equals == std::string::npos || equals == 0) {
@@ -140,6 +150,13 @@ CommandSpec RunCommand() {
                            "Address-space limit per action, in MiB");
             app.add_option("--cpu-limit", options->cpu_seconds,
                            "CPU-time limit per action process, in seconds");
+            app.add_option("--max-output", options->max_output_mb,
+                           "Output kept per action, in MiB (default 64); the rest is dropped "
+                           "with a note")
+                ->check(CLI::Range(1, 1 << 20));
+            app.add_option("--kill-grace", options->kill_grace,
+                           "Time between SIGTERM and SIGKILL when stopping an action "
+                           "(default 5s)");
             app.add_flag("--json", options->json,
                          "Print the run's summary as JSON on stdout (progress on stderr)");
             return [options, &global, &app]() -> int {

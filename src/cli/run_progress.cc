@@ -81,12 +81,14 @@ void RunProgress::OnRunCreated(const engine::RunSummary& run) {
   total_ = run.actions.size();
   fmt::print(out_, "run {} of '{}' at {}{}\n", run.id, run.workflow, run.commit.substr(0, 12),
              run.branch.empty() ? "" : " (" + run.branch + ")");
+  std::fflush(out_);
 }
 
 void RunProgress::OnNotice(std::string_view message) {
   ClearStatus();
   fmt::print(out_, "{}\n", message);
   DrawStatus();
+  std::fflush(out_);
 }
 
 void RunProgress::OnActionChanged(const engine::ActionView& action, size_t finished, size_t total) {
@@ -138,7 +140,9 @@ std::string FormatRunSummary(const engine::RunSummary& run, bool color) {
                            : "";
     std::string note = Tests(action.tests);
     if (!action.reason.empty()) note += (note.empty() ? "" : "; ") + action.reason;
-    out += fmt::format("{:<{}}  {}  {:>8}  {}\n", action.name, name_width, padded, time, note);
+    std::string row = fmt::format("{:<{}}  {}  {:>8}  {}", action.name, name_width, padded, time, note);
+    while (!row.empty() && row.back() == ' ') row.pop_back();
+    out += row + "\n";
   }
   for (const auto& action : run.actions) {
     if (action.state != ActionState::kFailed || action.log_tail.empty()) continue;

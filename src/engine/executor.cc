@@ -177,6 +177,10 @@ class Executor {
         told = true;
       }
       processes_.WaitForEvent(std::chrono::steady_clock::now() + kAdmissionPoll);
+      // A queued run whose lockstep died would hold the turn forever: recover it.
+      if (auto notices = RecoverAbandonedRuns(*store_)) {
+        for (const std::string& notice : *notices) observer_.OnNotice(notice);
+      }
       if (processes_.interrupted()) {
         std::string reason = InterruptReason();
         MarkAllPending(ActionState::kCancelled, reason);
@@ -296,22 +300,22 @@ class Executor {
     action.record.log_path = log_path.string();
     Notify(index);
 
+    StepScript script{.steps = {}, .output_variables = {}, .limits = request_.limits};
     std::vector<std::string> titles;
-    for (const std::string& step : action.prepared.steps) titles.push_back(StepTitle(step));
+    for (const std::string& step : action.prepared.steps) {
+      script.steps.push_back(SubstituteReferences(step, [&](std::string_view reference) {
+        return Resolve(reference, /*for_shell=*/true);
+      }));
+      titles.push_back(StepTitle(script.steps.back()));
+    }
+    for (const auto& variable : definition.output_variables)
+      script.output_variables.push_back(variable.value);
     auto log = ActionLog::Create(log_path, std::move(titles));
     if (!log) return std::unexpected(log.error());
     action.log = std::move(*log);
 
     auto workspace = PrepareWorkspace(index);
     if (!workspace) return std::unexpected(workspace.error());
-
-    StepScript script{.steps = {}, .output_variables = {}, .limits = request_.limits};
-    for (const std::string& step : action.prepared.steps)
-      script.steps.push_back(SubstituteReferences(step, [&](std::string_view reference) {
-        return Resolve(reference, /*for_shell=*/true);
-      }));
-    for (const auto& variable : definition.output_variables)
-      script.output_variables.push_back(variable.value);
     auto argv = WriteStepScript(script, action.script_dir);
     if (!argv) return std::unexpected(argv.error());
 

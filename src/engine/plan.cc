@@ -81,7 +81,8 @@ std::vector<size_t> Plan::Finish(size_t node, ActionState outcome, std::string r
   std::vector<size_t> changed;
   --running_;
   SetFinal(node, outcome, std::move(reason), changed);
-  if (outcome == ActionState::kSucceeded) {
+  // A skipped action (one that cannot run here, --skip-cloud) does not hold the rest back.
+  if (outcome == ActionState::kSucceeded || outcome == ActionState::kSkipped) {
     for (size_t dependant : entries_[node].dependants) {
       --entries_[dependant].waiting_on;
       MakeReadyIfUnblocked(dependant);

@@ -31,8 +31,8 @@ class Plan {
   // path), then file order.
   std::optional<size_t> StartNext();
 
-  // Records how a running node ended (succeeded, failed, cancelled or interrupted). Nodes that
-  // can no longer run become skipped with a reason naming the failed dependency. Returns
+  // Records how a running node ended. Succeeded and skipped unblock its dependants; failed,
+  // cancelled and interrupted make them skipped with a reason naming the dependency. Returns
   // every node whose state changed, `node` included.
   std::vector<size_t> Finish(size_t node, store::ActionState outcome, std::string reason = {});
 

@@ -41,9 +41,13 @@ Result<LoadedWorkflow> FindWorkflow(const fs::path& root, const std::string& spe
   auto files = workflow::FindWorkflowFiles(root);
   if (!files) return std::unexpected(files.error());
   std::vector<std::string> names;
+  std::vector<std::string> unreadable;
   for (const fs::path& file : *files) {
     auto loaded = LoadFile(file);
-    if (!loaded || !loaded->loaded.workflow) continue;
+    if (!loaded || !loaded->loaded.workflow) {
+      unreadable.push_back(fs::relative(file, root, error).string());
+      continue;
+    }
     if (loaded->loaded.workflow->name == spec) return loaded;
     names.push_back(loaded->loaded.workflow->name);
   }
@@ -52,8 +56,12 @@ Result<LoadedWorkflow> FindWorkflow(const fs::path& root, const std::string& spe
     message += fmt::format("; did you mean '{}'?", *close);
   } else if (!names.empty()) {
     message += "; it has: " + Join(names, ", ");
-  } else {
+  } else if (unreadable.empty()) {
     message += " (no files in .codecatalyst/workflows/ or .lockstep/workflows/)";
+  }
+  if (!unreadable.empty()) {
+    message += fmt::format("; {} cannot be read as a workflow (see lockstep validate)",
+                           Join(unreadable, ", "));
   }
   return Fail(ErrorCode::kNotFound, message);
 }

@@ -47,20 +47,6 @@ std::unexpected<Error> Errno(const std::filesystem::path& root, std::string_view
   return std::unexpected(ErrnoError(error, (root / relative).string()));
 }
 
-// SHA-256 of what can be read from `fd`.
-Result<Sha256Digest> HashContent(int fd, const std::filesystem::path& path) {
-  Sha256 hash;
-  char buffer[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::unexpected(ErrnoError(errno, path.string()));
-    if (n == 0) break;
-    hash.Update(std::string_view(buffer, static_cast<size_t>(n)));
-  }
-  return hash.Finish();
-}
-
 Result<void> WriteAll(int fd, std::string_view data, const std::filesystem::path& path) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
@@ -172,8 +158,7 @@ Result<void> SourceSnapshot::RecordIdentities() {
 }
 
 // Records the directory open as `directory_fd` at relative `path`, depth first: makes every
-// file read-only, then records its identity and content hash (after the chmod, which changes
-// the ctime).
+// file read-only, then records its identity (after the chmod, which changes the mode).
 Result<void> SourceSnapshot::RecordDirectory(int directory_fd, const std::string& path) {
   size_t index = directories_.size();
   directories_.push_back(Directory{path, {}, {}});
@@ -218,12 +203,9 @@ Result<void> SourceSnapshot::RecordDirectory(int directory_fd, const std::string
           ::fstat(fd.get(), &info) != 0) {
         return Errno(directory_, relative);
       }
-      Result<Sha256Digest> digest = HashContent(fd.get(), directory_ / relative);
-      if (!digest) return std::unexpected(digest.error());
       files_.push_back(FileIdentity{relative, static_cast<uint64_t>(info.st_ino),
                                     static_cast<int64_t>(info.st_size), Nanoseconds(info.st_mtim),
-                                    Nanoseconds(info.st_ctim), static_cast<uint32_t>(info.st_mode),
-                                    *digest});
+                                    static_cast<uint32_t>(info.st_mode)});
       directories_[index].files.push_back(std::move(name));
     } else {
       return Fail(ErrorCode::kInternal,
@@ -303,14 +285,6 @@ Result<std::vector<std::string>> SourceSnapshot::FindModified() const {
       modified.push_back(file.path);
       continue;
     }
-    if (Nanoseconds(info.st_ctim) == file.ctime_ns) continue;
-    // Only the ctime moved: a copy linked or unlinked the inode, or a write was hidden by
-    // setting the mtime back. The content tells which.
-    ScopedFd fd(::openat(root.get(), file.path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd.valid()) return Errno(directory_, file.path);
-    Result<Sha256Digest> digest = HashContent(fd.get(), directory_ / file.path);
-    if (!digest) return std::unexpected(digest.error());
-    if (*digest != file.digest) modified.push_back(file.path);
   }
   return modified;
 }
@@ -355,11 +329,7 @@ Result<void> SourceSnapshot::Restore(const git::Repository& repository,
     file->inode = static_cast<uint64_t>(info.st_ino);
     file->size = static_cast<int64_t>(info.st_size);
     file->mtime_ns = Nanoseconds(info.st_mtim);
-    file->ctime_ns = Nanoseconds(info.st_ctim);
     file->mode = static_cast<uint32_t>(info.st_mode);
-    Sha256 hash;
-    hash.Update(*content);
-    file->digest = hash.Finish();
   }
   return {};
 }

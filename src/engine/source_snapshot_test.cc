@@ -205,23 +205,6 @@ TEST_F(SourceSnapshotTest, InPlaceWriteIsFoundAndRestoredFromGit) {
   EXPECT_EQ(ReadText(damaged / "src/main.cc"), "int main() {}\n// appended\n");
 }
 
-TEST_F(SourceSnapshotTest, WriteHiddenBySettingTheMtimeBackIsFound) {
-  SourceSnapshot snapshot = Create();
-  std::filesystem::path copy = Copy(snapshot, "copy");
-  std::filesystem::path file = copy / "src/lib/util.h";
-  struct stat before = StatOf(file);
-  ASSERT_EQ(::chmod(file.c_str(), 0444 | S_IWUSR), 0);
-  {
-    std::fstream out(file, std::ios::in | std::ios::out | std::ios::binary);
-    out << "#PRAGMA";  // same size
-  }
-  ASSERT_EQ(::chmod(file.c_str(), 0444), 0);
-  timespec times[2] = {before.st_atim, before.st_mtim};
-  ASSERT_EQ(::utimensat(AT_FDCWD, file.c_str(), times, 0), 0);
-  EXPECT_EQ(StatOf(snapshot_path() / "src/lib/util.h").st_mtim.tv_nsec, before.st_mtim.tv_nsec);
-  EXPECT_EQ(Modified(snapshot), std::vector<std::string>{"src/lib/util.h"});
-}
-
 TEST_F(SourceSnapshotTest, ChmodInACopyIsFoundAsItLeaksIntoOtherCopies) {
   SourceSnapshot snapshot = Create();
   std::filesystem::path copy = Copy(snapshot, "copy");

@@ -91,7 +91,7 @@ Result<std::vector<std::string>> WriteStepScript(const StepScript& script,
     auto step_file = directory / fmt::format("step-{}.sh", n);
     if (auto written = WriteText(step_file, script.steps[i] + "\n"); !written)
       return std::unexpected(written.error());
-    program += fmt::format("declare +x __lockstep_step={}\nprintf '%s\\n' {}\n. \"$__lockstep_dir/step-{}.sh\"\n",
+    program += fmt::format("__lockstep_step={}; export -n __lockstep_step\nprintf '%s\\n' {}\n. \"$__lockstep_dir/step-{}.sh\"\n",
                            n, Quote(StepMarker(n)), n);
   }
   auto main_file = directory / "run.sh";

@@ -283,9 +283,12 @@ TEST_F(SubprocessSetTest, KillsWhatTheLeaderLeftInItsGroup) {
   sink_.on_line = [&](const OutputLine& line) {
     daemon = std::stoi(line.text);
     daemon_start = StartTimeOf(daemon);
+    std::ofstream(dir_.path() / "seen").put('x');
   };
-  // The daemon's output goes elsewhere, so the pipes close when the leader exits.
-  ProcessResult result = RunShell("sleep 100 >/dev/null 2>&1 & echo $!");
+  // The daemon's output goes elsewhere, so the pipes close when the leader exits; the leader
+  // waits until the test has recorded the daemon.
+  ProcessResult result =
+      RunShell("sleep 100 >/dev/null 2>&1 & echo $!; until [ -e seen ]; do sleep 0.001; done");
   EXPECT_EQ(result.exit_code, 0);
   ASSERT_GT(daemon, 0);
   ASSERT_NE(daemon_start, 0u);
@@ -363,6 +366,26 @@ TEST_F(SubprocessSetTest, InterruptReturnsFromWaitForEventOnce) {
   ASSERT_TRUE(result.has_value());
   EXPECT_TRUE(result->cancelled);
   EXPECT_TRUE(set_.interrupted());
+  // A later signal is reported again.
+  ::raise(SIGTERM);
+  EXPECT_EQ(set_.WaitForEvent(), std::nullopt);
+  EXPECT_EQ(set_.interrupt_signal(), SIGTERM);
+}
+
+TEST_F(SubprocessSetTest, DestructionKillsWhatIsStillRunning) {
+  int pid = 0;
+  uint64_t start = 0;
+  {
+    SubprocessSet set;
+    ProcessSpec spec = ShellSpec("", dir_.path());
+    spec.argv = {"sleep", "100"};
+    Result<ProcessId> id = set.Start(spec, sink_);
+    ASSERT_TRUE(id.has_value());
+    pid = set.ProcessGroup(*id);
+    start = StartTimeOf(pid);
+    ASSERT_TRUE(ProcessIsAlive(pid, start));
+  }
+  EXPECT_FALSE(ProcessIsAlive(pid, start));
 }
 
 TEST(SubprocessSetSignalsTest, RestoresThePreviousHandlers) {

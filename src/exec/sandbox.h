@@ -5,7 +5,9 @@
 // unshared (no network unless asked for). bwrap stays the parent of the sandboxed program
 // and is the process group leader: killing the group kills the sandbox, and bwrap
 // (--die-with-parent) also dies when the thread that started it exits, so start sandboxed
-// processes from a thread that outlives them.
+// processes from a thread that outlives them. bwrap does not catch SIGTERM: the group's
+// SIGTERM ends the whole sandbox at once, without the kill_grace a program could use to
+// clean up.
 #pragma once
 
 #include <filesystem>

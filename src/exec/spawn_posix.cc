@@ -145,8 +145,12 @@ Result<Command> BuildCommand(const ProcessSpec& spec) {
                                         ? std::filesystem::current_path(error)
                                         : std::filesystem::absolute(spec.working_directory, error);
   struct stat info {};
-  if (error || ::stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+  if (error || ::stat(directory.c_str(), &info) != 0) {
     return Fail(ErrorCode::kNotFound, fmt::format("working directory '{}' does not exist",
+                                                  spec.working_directory.string()));
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    return Fail(ErrorCode::kNotFound, fmt::format("working directory '{}' is not a directory",
                                                   spec.working_directory.string()));
   }
 
@@ -163,8 +167,9 @@ Result<Command> BuildCommand(const ProcessSpec& spec) {
   } else {
     std::optional<std::filesystem::path> found =
         FindInPath(name, PathOf(spec.environment), directory);
-    if (!found)
+    if (!found) {
       return Fail(ErrorCode::kNotFound, fmt::format("program '{}' not found in PATH", name));
+    }
     program = *found;
   }
 

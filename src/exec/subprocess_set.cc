@@ -95,8 +95,9 @@ struct SubprocessSet::Impl {
 };
 
 void SubprocessSet::Impl::FireTimers(SteadyClock::time_point now) {
-  for (const auto& owned : children) {
-    Child& child = *owned;
+  // By index: a sink may start processes while it is called.
+  for (size_t i = 0; i < children.size(); ++i) {
+    Child& child = *children[i];
     if (child.reaped) {
       if (!child.drained() && now >= child.drain_until) {
         for (int stream : {0, 1}) EndStream(child, stream);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "background_process.h"
+#include "workflow_run_fixture.h"
 #include "fixture_util.h"
 #include "git_fixture.h"
 #include "run_binary.h"
@@ -84,53 +85,7 @@ Actions:
         - Run: PACKAGE=app-$VERSION.tar.gz
 )yaml";
 
-class CliRunTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    repo_.Write("VERSION", "1.4.2\n");
-    repo_.Write("src/app.sh", "#!/bin/sh\necho hello from app\n");
-  }
-
-  std::vector<std::string> Env(std::vector<std::string> extra = {}) const {
-    extra.push_back("LOCKSTEP_HOME=" + state_.path().string());
-    return extra;
-  }
-  CommandOutput Lockstep(const std::vector<std::string>& arguments,
-                         std::vector<std::string> extra_env = {}) const {
-    return testing::RunLockstep(arguments, repo_.path(), Env(std::move(extra_env)));
-  }
-  void Workflow(const std::string& file, std::string_view yaml) {
-    repo_.Write(".codecatalyst/workflows/" + file, std::string(yaml));
-  }
-  nlohmann::json Runs() const {
-    CommandOutput runs = Lockstep({"runs", "--json"});
-    EXPECT_EQ(runs.exit_code, 0) << runs.err;
-    return nlohmann::json::parse(runs.out);
-  }
-  std::string RunState(int64_t id) const {
-    for (const auto& run : Runs())
-      if (run["id"] == id) return run["state"];
-    return "missing";
-  }
-  // A step that waits until the test creates `name` in the state folder, bounded.
-  std::string WaitForFile(const std::string& name) const {
-    return "for i in $(seq 1 600); do [ -e " + (state_.path() / name).string() +
-           " ] && break; sleep 0.05; done";
-  }
-  void Touch(const std::string& name) const {
-    std::ofstream(state_.path() / name) << "go\n";
-  }
-  bool Exists(const std::string& name) const { return fs::exists(state_.path() / name); }
-  static std::string OneAction(const std::string& name, const std::string& steps,
-                               const std::string& extra_top = "") {
-    return "Name: " + name + "\nSchemaVersion: \"1.0\"\n" + extra_top +
-           "Actions:\n  Only:\n    Identifier: aws/build@v1\n    Configuration:\n      Steps:\n" +
-           steps;
-  }
-
-  GitFixture repo_;
-  TempDir state_;
-};
+class CliRunTest : public testing::WorkflowRunTest {};
 
 TEST_F(CliRunTest, PipelineRunsWithArtifactsVariablesAndReports) {
   Workflow("pipeline.yaml", kPipeline);

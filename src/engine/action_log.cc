@@ -67,6 +67,10 @@ void ActionLog::OnLine(const exec::OutputLine& line) {
 
 void ActionLog::Note(std::string_view text) { Write(exec::Clock::now(), "---", text); }
 
+void ActionLog::Flush() {
+  if (file_ != nullptr && write_errno_ == 0 && std::fflush(file_) != 0) write_errno_ = errno;
+}
+
 Result<void> ActionLog::Close() {
   if (file_ != nullptr) {
     if (std::fflush(file_) != 0 && write_errno_ == 0) write_errno_ = errno;

@@ -24,6 +24,9 @@ class ActionLog : public exec::OutputSink {
   // Adds a line of lockstep's own.
   void Note(std::string_view text);
 
+  // Writes what is buffered to the file, so that `lockstep logs --follow` sees it.
+  void Flush();
+
   // Flushes and closes; the first write error since Create, if any ("cannot write log
   // PATH: No space left on device").
   Result<void> Close();

@@ -7,17 +7,17 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "engine/action_environment.h"
 #include "engine/action_log.h"
+#include "engine/action_outputs.h"
+#include "engine/action_workspace.h"
 #include "engine/file_cache.h"
-#include "engine/file_glob.h"
-#include "engine/junit.h"
 #include "engine/plan.h"
 #include "engine/run_setup.h"
 #include "engine/source_snapshot.h"
 #include "engine/step_script.h"
 #include "engine/substitute.h"
 #include "engine/workflow_graph.h"
-#include "exec/environment.h"
 #include "exec/secret_masker.h"
 #include "exec/subprocess_set.h"
 #include "store/sqlite_store.h"
@@ -30,6 +30,7 @@ using store::ActionState;
 using store::RunState;
 
 constexpr auto kAdmissionPoll = std::chrono::milliseconds(200);
+constexpr auto kLogFlushInterval = std::chrono::milliseconds(250);
 
 store::RunMode ToStoreMode(workflow::RunMode mode) {
   switch (mode) {
@@ -203,13 +204,9 @@ class Executor {
   Result<void> PrepareSource() {
     if (!run_.needs_source) return {};
     fs::path directory = RunDirectory() / "source";
+    // A crashed run may have left one behind; export afresh rather than trust it.
+    if (auto removed = SourceSnapshot::Remove(directory); !removed) return removed;
     std::error_code error;
-    if (fs::exists(directory, error)) {
-      // A resumed run exports again: the old snapshot may be damaged, and it is cheap.
-      for (auto& entry : fs::recursive_directory_iterator(directory, error))
-        fs::permissions(entry.path(), fs::perms::owner_write, fs::perm_options::add, error);
-      fs::remove_all(directory, error);
-    }
     fs::create_directories(directory.parent_path(), error);
     auto snapshot = SourceSnapshot::Create(run_.repository, run_.commit, directory);
     if (!snapshot) return std::unexpected(snapshot.error());
@@ -238,7 +235,11 @@ class Executor {
         MarkAllPending(ActionState::kSkipped, "not started");
         break;
       }
-      std::optional<exec::ProcessFinished> finished = processes_.WaitForEvent();
+      // Bounded so that logs reach their files while actions run (lockstep logs --follow).
+      std::optional<exec::ProcessFinished> finished =
+          processes_.WaitForEvent(std::chrono::steady_clock::now() + kLogFlushInterval);
+      for (auto& [process, index] : running_)
+        if (actions_[index].log) actions_[index].log->Flush();
       if (processes_.interrupted() && !cancelling_) {
         cancelling_ = true;
         std::string reason = InterruptReason();
@@ -314,8 +315,14 @@ class Executor {
     if (!log) return std::unexpected(log.error());
     action.log = std::move(*log);
 
-    auto workspace = PrepareWorkspace(index);
+    FileCache cache = Cache();
+    auto workspace = PrepareActionWorkspace(definition, RunDirectory() / "actions" / definition.name,
+                                            snapshot_ ? &*snapshot_ : nullptr, artifacts_, cache,
+                                            *action.log);
     if (!workspace) return std::unexpected(workspace.error());
+    action.workspace = workspace->root;
+    action.default_dir = workspace->default_dir;
+    action.script_dir = workspace->script_dir;
     auto argv = WriteStepScript(script, action.script_dir);
     if (!argv) return std::unexpected(argv.error());
 
@@ -345,71 +352,11 @@ class Executor {
     return {};
   }
 
-  Result<void> PrepareWorkspace(size_t index) {
-    ActionRun& action = actions_[index];
-    const workflow::Action& definition = *action.prepared.action;
-    action.workspace = RunDirectory() / "actions" / definition.name;
-    std::error_code error;
-    if (fs::exists(action.workspace, error)) RemoveTree(action.workspace);
-    fs::create_directories(action.workspace, error);
-    if (error)
-      return Fail(ErrorCode::kIoError,
-                  fmt::format("cannot create {}: {}", action.workspace.string(), error.message()));
-    action.script_dir = action.workspace / ".lockstep";
-    bool has_source = false;
-    for (const auto& source : definition.input_sources)
-      if (source.value == "WorkflowSource") has_source = true;
-    if (has_source) {
-      auto linked = snapshot_->LinkInto(action.workspace / "WorkflowSource");
-      if (!linked) return std::unexpected(linked.error());
-      action.default_dir = action.workspace / "WorkflowSource";
-    }
-    for (const auto& artifact : definition.input_artifacts) {
-      auto stored = artifacts_.find(artifact.value);
-      if (stored == artifacts_.end()) {
-        return Fail(ErrorCode::kNotFound,
-                    fmt::format("input artifact '{}' was not produced in this run",
-                                artifact.value));
-      }
-      fs::path destination = action.workspace / "artifacts" / artifact.value;
-      auto copied = CopyTree(stored->second, destination);
-      if (!copied) return std::unexpected(copied.error());
-      if (action.default_dir.empty()) action.default_dir = destination;
-    }
-    if (action.default_dir.empty()) {
-      action.default_dir = action.workspace / "work";
-      fs::create_directories(action.default_dir, error);
-    }
-    for (const CacheEntry& entry : CacheEntries(definition)) {
-      auto restored = Cache().Restore(entry, action.default_dir);
-      if (!restored) return std::unexpected(restored.error());
-      if (!restored->empty())
-        action.log->Note(fmt::format("cache '{}' restored from '{}'", entry.key, *restored));
-    }
-    return {};
-  }
-
   FileCache Cache() const {
     std::string key = run_.workflow.name;
     for (char& c : key)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
     return FileCache(request_.state_directory / "cache" / key);
-  }
-
-  static std::vector<CacheEntry> CacheEntries(const workflow::Action& action) {
-    std::vector<CacheEntry> entries;
-    const yaml::Node* file_caching =
-        action.caching.IsMap() ? action.caching.Find("FileCaching") : nullptr;
-    if (file_caching == nullptr || !file_caching->IsMap()) return entries;
-    for (const yaml::MapEntry& entry : file_caching->entries) {
-      CacheEntry cache{.key = entry.key.value, .path = {}, .restore_keys = {}};
-      if (const yaml::Node* path = entry.value.Find("Path")) cache.path = path->value;
-      if (const yaml::Node* keys = entry.value.Find("RestoreKeys")) {
-        for (const yaml::Node& key : keys->items) cache.restore_keys.push_back(key.value);
-      }
-      if (!cache.path.empty()) entries.push_back(std::move(cache));
-    }
-    return entries;
   }
 
   // The value of a `${…}` reference. In step text a secret becomes an expansion of the
@@ -434,37 +381,21 @@ class Executor {
 
   std::vector<std::string> Environment(size_t index) const {
     const ActionRun& action = actions_[index];
-    const workflow::Action& definition = *action.prepared.action;
-    std::vector<std::string> extra = {
-        "CI=true",
-        "LOCKSTEP_RUN_ID=" + std::to_string(run_id_),
-        "LOCKSTEP_ACTION=" + definition.name,
-        "CATALYST_DEFAULT_DIR=" + action.default_dir.string(),
-        "CATALYST_WORKFLOW_NAME=" + run_.workflow.name,
-        "CATALYST_WORKFLOW_RUN_ID=" + std::to_string(run_id_),
-        "CATALYST_ACTION_NAME=" + definition.name,
-        "CATALYST_SOURCE_COMMIT_ID=" + run_.commit,
-        "CATALYST_SOURCE_BRANCH_NAME=" + run_.branch,
-        "TMPDIR=" + (action.workspace / ".lockstep").string(),
-    };
-    for (const auto& source : definition.input_sources) {
-      if (source.value == "WorkflowSource")
-        extra.push_back("CATALYST_SOURCE_DIR_WorkflowSource=" +
-                        (action.workspace / "WorkflowSource").string());
-    }
-    for (const auto& artifact : definition.input_artifacts)
-      extra.push_back(fmt::format("CATALYST_SOURCE_DIR_{}={}", artifact.value,
-                                  (action.workspace / "artifacts" / artifact.value).string()));
-    for (const workflow::Variable& variable : definition.input_variables) {
-      extra.push_back(variable.name + "=" +
-                      SubstituteReferences(variable.value, [&](std::string_view reference) {
-                        return Resolve(reference, /*for_shell=*/false);
-                      }));
-    }
-    for (const auto& [name, value] : request_.variables) extra.push_back(name + "=" + value);
+    ActionEnvironmentInput input{
+        .action = action.prepared.action,
+        .run_id = run_id_,
+        .workflow = run_.workflow.name,
+        .commit = run_.commit,
+        .branch = run_.branch,
+        .workspace = action.workspace,
+        .default_dir = action.default_dir,
+        .temp_dir = action.script_dir,
+        .resolve = [this](std::string_view reference) { return Resolve(reference, false); },
+        .run_variables = &request_.variables,
+        .secrets = {}};
     for (const std::string& name : action.prepared.secrets)
-      extra.push_back(SecretVariable(name) + "=" + request_.secrets.at(name));
-    return exec::CleanEnvironment(extra);
+      input.secrets[name] = request_.secrets.at(name);
+    return ActionEnvironment(input);
   }
 
   // --- finishing an action ------------------------------------------------------------------
@@ -508,12 +439,8 @@ class Executor {
       action.log.reset();
     }
     if (state == ActionState::kSucceeded && !request_.keep_workspaces) RemoveTree(action.workspace);
-    if (state == ActionState::kFailed) ExitCode(action, result);
+    if (state == ActionState::kFailed) action.record.exit_code = result.exit_code;
     Complete(index, state, reason);
-  }
-
-  static void ExitCode(ActionRun& action, const exec::ProcessResult& result) {
-    action.record.exit_code = result.exit_code;
   }
 
   std::string DescribeFailure(const ActionRun& action, const exec::ProcessResult& result,
@@ -543,29 +470,22 @@ class Executor {
     if (auto stored = store_->SetVariables(run_id_, definition.name, variables); !stored)
       return std::unexpected(stored.error());
 
-    for (const workflow::OutputArtifact& artifact : definition.output_artifacts) {
-      auto files = FindMatchingFiles(action.default_dir, artifact.files);
-      if (!files) return std::unexpected(files.error());
-      if (files->empty()) {
-        return Fail(ErrorCode::kNotFound,
-                    fmt::format("artifact '{}': no file matches {}", artifact.name.value,
-                                Join(artifact.files, ", ")));
-      }
-      fs::path destination = RunDirectory() / "artifacts" / artifact.name.value;
-      std::error_code error;
-      if (fs::exists(destination, error)) RemoveTree(destination);
-      auto bytes = CopyFiles(action.default_dir, *files, destination);
-      if (!bytes) return std::unexpected(bytes.error());
-      store::ArtifactRecord record{artifact.name.value, definition.name, destination.string(),
-                                   static_cast<int64_t>(files->size()), *bytes};
-      if (auto stored = store_->AddArtifact(run_id_, record); !stored)
+    auto artifacts = StoreArtifacts(definition, action.default_dir, RunDirectory() / "artifacts",
+                                    *action.log);
+    if (!artifacts) return std::unexpected(artifacts.error());
+    for (const store::ArtifactRecord& artifact : *artifacts) {
+      if (auto stored = store_->AddArtifact(run_id_, artifact); !stored)
         return std::unexpected(stored.error());
-      artifacts_[artifact.name.value] = destination;
-      action.log->Note(fmt::format("artifact '{}': {} files, {} bytes", artifact.name.value,
-                                   files->size(), *bytes));
+      artifacts_[artifact.name] = artifact.path;
     }
 
-    if (auto reports = CollectReports(index); !reports) return reports;
+    auto tests = CollectTestReports(definition, action.default_dir, *action.log);
+    if (!tests) return std::unexpected(tests.error());
+    if (*tests) {
+      action.tests = *tests;
+      if (auto stored = store_->SetActionTests(run_id_, definition.name, **tests); !stored)
+        return std::unexpected(stored.error());
+    }
     for (const CacheEntry& entry : CacheEntries(definition)) {
       auto saved = Cache().Save(entry, action.default_dir);
       if (!saved) action.log->Note("cache not saved: " + saved.error().message());
@@ -578,58 +498,6 @@ class Executor {
     for (const std::string& name : action.prepared.secrets)
       values.push_back(request_.secrets.at(name));
     return values;
-  }
-
-  // Test reports named in Outputs.Reports (JUNITXML) or found by AutoDiscoverReports.
-  Result<void> CollectReports(size_t index) {
-    ActionRun& action = actions_[index];
-    const workflow::Action& definition = *action.prepared.action;
-    std::vector<std::string> patterns;
-    if (definition.reports.IsMap()) {
-      for (const yaml::MapEntry& report : definition.reports.entries) {
-        const yaml::Node* format = report.value.Find("Format");
-        if (format != nullptr && format->value != "JUNITXML") continue;
-        if (const yaml::Node* include = report.value.Find("IncludePaths")) {
-          if (include->IsScalar()) patterns.push_back(include->value);
-          for (const yaml::Node& item : include->items) patterns.push_back(item.value);
-        }
-      }
-    }
-    bool discover = false;
-    if (definition.auto_discover_reports.IsMap()) {
-      const yaml::Node* enabled = definition.auto_discover_reports.Find("Enabled");
-      discover = enabled == nullptr || enabled->value == "true";
-      if (discover) {
-        const yaml::Node* include = definition.auto_discover_reports.Find("IncludePaths");
-        if (include == nullptr) patterns.push_back("**/*.xml");
-        else
-          for (const yaml::Node& item : include->items) patterns.push_back(item.value);
-      }
-    }
-    if (patterns.empty()) return {};
-    auto files = FindMatchingFiles(action.default_dir, patterns);
-    if (!files) return std::unexpected(files.error());
-    store::TestCounts total;
-    int reports = 0;
-    for (const std::string& file : *files) {
-      fs::path path = action.default_dir / file;
-      if (discover && !LooksLikeJUnit(path)) continue;
-      auto counts = ParseJUnitFile(path);
-      if (!counts) {
-        action.log->Note("report not read: " + counts.error().ToString());
-        continue;
-      }
-      ++reports;
-      total.passed += counts->passed;
-      total.failed += counts->failed;
-      total.skipped += counts->skipped;
-    }
-    if (reports == 0) return {};
-    action.tests = total;
-    action.log->Note(fmt::format("tests: {} passed, {} failed, {} skipped ({} report{})",
-                                 total.passed, total.failed, total.skipped, reports,
-                                 reports == 1 ? "" : "s"));
-    return store_->SetActionTests(run_id_, definition.name, total);
   }
 
   // Fails the action if it wrote to the shared source snapshot in place, and repairs it.
@@ -714,6 +582,11 @@ class Executor {
   }
 
   Result<RunSummary> Finish(RunState state, std::string reason) {
+    if (snapshot_) {  // its commit can be exported again by a resume
+      if (auto removed = SourceSnapshot::Remove(snapshot_->directory()); !removed)
+        observer_.OnNotice(removed.error().message());
+      snapshot_.reset();
+    }
     final_state_ = state;
     final_reason_ = std::move(reason);
     if (auto finished = store_->FinishRun(run_id_, state, final_reason_); !finished)
@@ -747,32 +620,6 @@ class Executor {
 };
 
 }  // namespace
-
-Result<std::vector<std::string>> RecoverAbandonedRuns(store::Store& store) {
-  auto abandoned = store.RecoverAbandoned([](const store::Owner& owner) {
-    return exec::ProcessIsAlive(owner.pid, owner.start_time);
-  });
-  if (!abandoned) return std::unexpected(abandoned.error());
-  std::vector<std::string> notices;
-  for (const store::Abandoned& run : *abandoned) {
-    int killed = 0;
-    for (size_t i = 0; i < run.process_groups.size(); ++i) {
-      int group = run.process_groups[i];
-      if (group > 0 && exec::ProcessIsAlive(group, run.process_start_times[i]) &&
-          exec::KillProcessGroup(group, std::chrono::milliseconds(2000))) {
-        ++killed;
-      }
-    }
-    notices.push_back(fmt::format(
-        "run {} was left running by a lockstep process that died; marked interrupted{} "
-        "(finish it with: lockstep run --resume {})",
-        run.run_id, killed > 0 ? fmt::format(", {} leftover process group{} stopped", killed,
-                                             killed == 1 ? "" : "s")
-                               : "",
-        run.run_id));
-  }
-  return notices;
-}
 
 Result<RunSummary> RunWorkflow(const RunRequest& request, RunObserver& observer) {
   std::error_code error;

@@ -47,6 +47,10 @@ class SourceSnapshot {
   // that is not a file of the snapshot.
   Result<void> Restore(const git::Repository& repository, const std::vector<std::string>& paths);
 
+  // Deletes a snapshot folder (its folders are read-only, so they are made writable first).
+  // Missing is fine.
+  static Result<void> Remove(const std::filesystem::path& directory);
+
   const std::filesystem::path& directory() const { return directory_; }
   int64_t file_count() const { return static_cast<int64_t>(files_.size()); }
 

@@ -1,0 +1,59 @@
+#include "engine/action_workspace.h"
+
+#include <fmt/core.h>
+
+#include "engine/action_outputs.h"
+#include "engine/file_glob.h"
+
+namespace lockstep::engine {
+
+namespace fs = std::filesystem;
+
+Result<ActionWorkspace> PrepareActionWorkspace(const workflow::Action& action, const fs::path& root,
+                                               const SourceSnapshot* snapshot,
+                                               const std::map<std::string, fs::path>& artifacts,
+                                               FileCache& cache, ActionLog& log) {
+  ActionWorkspace workspace{root, {}, root / ".lockstep"};
+  std::error_code error;
+  fs::remove_all(root, error);  // the copy's folders are writable even where files are not
+  fs::create_directories(workspace.script_dir, error);
+  if (error) {
+    return Fail(ErrorCode::kIoError,
+                fmt::format("cannot create {}: {}", root.string(), error.message()));
+  }
+  for (const auto& source : action.input_sources) {
+    if (source.value != "WorkflowSource" || snapshot == nullptr) continue;
+    auto linked = snapshot->LinkInto(root / "WorkflowSource");
+    if (!linked) return std::unexpected(linked.error());
+    workspace.default_dir = root / "WorkflowSource";
+  }
+  for (const auto& artifact : action.input_artifacts) {
+    auto stored = artifacts.find(artifact.value);
+    if (stored == artifacts.end()) {
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("input artifact '{}' was not produced in this run", artifact.value));
+    }
+    // A real copy: artifacts are small, and the next consumer must see them unchanged.
+    fs::path destination = root / "artifacts" / artifact.value;
+    auto copied = CopyTree(stored->second, destination);
+    if (!copied) return std::unexpected(copied.error());
+    if (workspace.default_dir.empty()) workspace.default_dir = destination;
+  }
+  if (workspace.default_dir.empty()) {
+    workspace.default_dir = root / "work";
+    fs::create_directories(workspace.default_dir, error);
+    if (error) {
+      return Fail(ErrorCode::kIoError, fmt::format("cannot create {}: {}",
+                                                   workspace.default_dir.string(), error.message()));
+    }
+  }
+  for (const CacheEntry& entry : CacheEntries(action)) {
+    auto restored = cache.Restore(entry, workspace.default_dir);
+    if (!restored) return std::unexpected(restored.error());
+    if (!restored->empty())
+      log.Note(fmt::format("cache '{}' restored from '{}'", entry.key, *restored));
+  }
+  return workspace;
+}
+
+}  // namespace lockstep::engine

@@ -103,9 +103,9 @@ void RunProgress::OnActionChanged(const engine::ActionView& action, size_t finis
     std::string detail;
     if (action.duration && action.state != ActionState::kSkipped &&
         action.state != ActionState::kCancelled)
-      detail += " " + FormatDuration(*action.duration);
-    if (action.tests) detail += "  " + Tests(action.tests);
-    if (!action.reason.empty()) detail += "  " + action.reason;
+      detail += fmt::format(" {}", FormatDuration(*action.duration));
+    if (action.tests) detail += fmt::format("  {}", Tests(action.tests));
+    if (!action.reason.empty()) detail += fmt::format("  {}", action.reason);
     if (board_) {
       fmt::print(out_, "{} {}{}\n", Paint(Mark(action.state), Colour(action.state)), action.name,
                  detail);

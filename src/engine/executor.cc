@@ -412,6 +412,10 @@ class Executor {
     ActionState state = ActionState::kSucceeded;
     std::string reason;
     auto outcome = ReadStepOutcome(action.script_dir);
+    if (!result.cancelled) {
+      if (auto reports = RecordTestReports(index); !reports)
+        action.log->Note("test reports not recorded: " + reports.error().message());
+    }
     if (result.cancelled) {
       state = cancelling_ ? ActionState::kCancelled : ActionState::kFailed;
       reason = cancelling_ ? InterruptReason() : "cancelled";
@@ -479,18 +483,23 @@ class Executor {
       artifacts_[artifact.name] = artifact.path;
     }
 
-    auto tests = CollectTestReports(definition, action.default_dir, *action.log);
-    if (!tests) return std::unexpected(tests.error());
-    if (*tests) {
-      action.tests = *tests;
-      if (auto stored = store_->SetActionTests(run_id_, definition.name, **tests); !stored)
-        return std::unexpected(stored.error());
-    }
     for (const CacheEntry& entry : CacheEntries(definition)) {
       auto saved = Cache().Save(entry, action.default_dir);
       if (!saved) action.log->Note("cache not saved: " + saved.error().message());
     }
     return {};
+  }
+
+  // Test reports count whether the action passed or not: a failed test run is when they
+  // matter most.
+  Result<void> RecordTestReports(size_t index) {
+    ActionRun& action = actions_[index];
+    const workflow::Action& definition = *action.prepared.action;
+    auto tests = CollectTestReports(definition, action.default_dir, *action.log);
+    if (!tests) return std::unexpected(tests.error());
+    if (!*tests) return {};
+    action.tests = *tests;
+    return store_->SetActionTests(run_id_, definition.name, **tests);
   }
 
   std::vector<std::string> SecretValues(const ActionRun& action) const {

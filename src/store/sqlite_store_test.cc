@@ -521,7 +521,7 @@ TEST_F(SqliteStoreTest, ThreadsShareOneStore) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([this, t, &failures] {
       for (int i = 0; i < kRuns; ++i) {
-        Result<RunId> run = store_->CreateRun(MakeRun("W" + std::to_string(t), RunMode::kQueued));
+        Result<RunId> run = store_->CreateRun(MakeRun(fmt::format("W{}", t), RunMode::kQueued));
         bool ok =
             run && store_->Admit(*run) == Admission::kAdmitted &&
             store_->UpdateAction(*run, "Build", Change(ActionState::kRunning, "/l")).has_value() &&

@@ -9,13 +9,15 @@
 #
 #   scripts/bootstrap bench && make release && bench/run.sh
 #
-# LOCKSTEP=path/to/lockstep overrides build/release/lockstep. Data and results: bench/out/.
+# LOCKSTEP=path/to/lockstep overrides build/release/lockstep; BENCH_STATE=dir moves lockstep's
+# state directory (default bench/out/dag-state, e.g. /dev/shm/x to take the disk out of it).
+# Data and results: bench/out/ (engine-*.json, engine-*.md, engine-summary.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lockstep=${LOCKSTEP:-build/release/lockstep}
 out=bench/out
 data=$out/dag
-state=$out/dag-state
+state=${BENCH_STATE:-$out/dag-state}
 
 if ! "$lockstep" run --help >/dev/null 2>&1; then
   echo "bench/run.sh: $lockstep is missing or has no 'run' command: run 'make release' first" >&2
@@ -29,6 +31,7 @@ for tool in hyperfine ninja python3 /usr/bin/time; do
 done
 [ -d "$data" ] || bench/generate-dag.py "$data"
 
+echo "state directory: $state ($(df -T "$(dirname "$state")" | awk 'NR == 2 {print $2}'))"
 echo "load before: $(uptime)"
 # Every lockstep run starts from an empty state directory (and ninja from no .ninja_log), so
 # run N does the same work as run 1.
@@ -70,7 +73,7 @@ lines = ["| shape | lockstep mean ± sd (ms) | ninja mean ± sd (ms) | lockstep/
          "ninja/action | ratio (goal ≤ 2) |", "| --- | --- | --- | --- | --- | --- |"]
 for shape, actions in [("independent-1000", 1000), ("chain-200", 200), ("layers-50x20", 1000)]:
     (lm, ls), (nm, ns) = load(f"engine-{shape}")
-    lines.append(f"| {shape} | {ms(lm)} ± {ms(ls)} | {ms(nm)} ± {ns * 1000:.1f} | "
+    lines.append(f"| {shape} | {ms(lm)} ± {ms(ls)} | {ms(nm)} ± {ms(ns)} | "
                  f"{lm / actions * 1e3:.2f} ms | {nm / actions * 1e3:.2f} ms | {lm / nm:.2f} |")
 lines.append(f"\nPeak RSS, 1,000 independent actions: {peak_kb / 1024:.1f} MiB (goal < 64 MB)")
 (w, ws), (wo, wos) = load("engine-sources-100")

@@ -43,14 +43,16 @@ Actions:
             - LINT
         Configuration:
           Steps:
-            - Run: LINT=clean-${Prepare.SEED} && touch )yaml" + done + R"yaml(
+            - Run: LINT=clean-${Prepare.SEED} && touch )yaml" +
+                         done + R"yaml(
       Unit:
         Identifier: aws/managed-test@v1
         DependsOn:
           - Lint
         Configuration:
           Steps:
-            - Run: test -f )yaml" + done + R"yaml(
+            - Run: test -f )yaml" +
+                         done + R"yaml(
   Report:
     Identifier: aws/build@v1
     DependsOn:
@@ -160,7 +162,8 @@ Actions:
             - "**/*.bin"
     Configuration:
       Steps:
-        - Run: echo built >> )yaml" + builds + R"yaml(
+        - Run: echo built >> )yaml" +
+                         builds + R"yaml(
         - Run: mkdir -p a/b && echo payload > a/b/app.bin && VERSION=3.1
   Test:
     Identifier: aws/build@v1
@@ -171,7 +174,8 @@ Actions:
         - bin
     Configuration:
       Steps:
-        - Run: test -f )yaml" + flag + R"yaml(
+        - Run: test -f )yaml" +
+                         flag + R"yaml(
         - Run: echo "testing ${Build.VERSION} $(cat a/b/app.bin)"
 )yaml");
   repo_.Commit("w");
@@ -229,6 +233,112 @@ Actions:
             std::string::npos)
       << refused.err;
   EXPECT_EQ(Lockstep({"run", "Approve", "--approve"}).exit_code, 0);
+}
+
+TEST_F(CliRunFeaturesTest, ValuesThatLookLikeCodeStayData) {
+  std::string marker = (state_.path() / "pwned").string();
+  Workflow("w.yaml", R"yaml(Name: Data
+SchemaVersion: "1.0"
+Actions:
+  Produce:
+    Identifier: aws/build@v1
+    Outputs:
+      Variables:
+        - VALUE
+    Configuration:
+      Steps:
+        - Run: VALUE='$(touch )yaml" +
+                         marker + R"yaml()'
+  Consume:
+    Identifier: aws/build@v1
+    DependsOn:
+      - Produce
+    Configuration:
+      Steps:
+        - Run: echo "got ${Produce.VALUE}" && echo 'single ${Produce.VALUE}' && echo ${WorkflowSource.BranchName}
+)yaml");
+  repo_.Commit("w");
+  repo_.Git({"checkout", "-q", "-b", "fix$(touch${IFS}" + marker + ")"});
+  CommandOutput run = Lockstep({"run", "Data"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  std::string logs = Lockstep({"logs", "1", "Consume"}).out;
+  EXPECT_NE(logs.find("got $(touch " + marker + ")"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("single $(touch " + marker + ")"), std::string::npos) << logs;
+}
+
+TEST_F(CliRunFeaturesTest, SandboxWithoutBubblewrapIsRefusedBeforeAnythingRuns) {
+  Workflow("w.yaml", OneAction("Boxed", "        - Run: echo hi\n"));
+  repo_.Commit("w");
+  CommandOutput run =
+      Lockstep({"run", "Boxed", "--sandbox"}, {"LOCKSTEP_BWRAP=/nonexistent/bwrap"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("the sandbox needs bubblewrap (bwrap), which is not installed"),
+            std::string::npos)
+      << run.err;
+  EXPECT_TRUE(Runs().empty());
+}
+
+TEST_F(CliRunFeaturesTest, OutputVariablesAShellCannotSetAreRefused) {
+  Workflow("w.yaml", R"yaml(Name: Names
+SchemaVersion: "1.0"
+Actions:
+  Build:
+    Identifier: aws/build@v1
+    Outputs:
+      Variables:
+        - my-var
+    Configuration:
+      Steps:
+        - Run: "true"
+)yaml");
+  repo_.Commit("w");
+  CommandOutput run = Lockstep({"run", "Names"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("action 'Build': output variable 'my-var' cannot be set by a shell "
+                         "step; use letters, digits and '_', not starting with a digit"),
+            std::string::npos)
+      << run.err;
+}
+
+TEST_F(CliRunFeaturesTest, WorkflowNameWinsOverAFileOfTheSameName) {
+  Workflow("w.yaml", OneAction("build", "        - Run: echo from the workflow\n"));
+  repo_.WriteExecutable("build", "#!/bin/sh\necho a script\n");
+  repo_.Commit("w");
+  CommandOutput run = Lockstep({"run", "build"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+}
+
+TEST_F(CliRunFeaturesTest, StandInStepsGetTheSecretsTheyReference) {
+  Workflow("w.yaml", R"yaml(Name: Cloudy
+SchemaVersion: "1.0"
+Actions:
+  Publish:
+    Identifier: aws/s3-publish@v1
+    Configuration:
+      DestinationBucketName: ${Secrets.BUCKET}
+)yaml");
+  repo_.Write(".lockstep/local-actions.yaml",
+              "Actions:\n  Publish:\n    Steps:\n      - Run: test \"${Secrets.TOKEN}\" = t0k && "
+              "echo published\n");
+  repo_.Commit("w");
+  // The replaced action's BUCKET is not needed; the stand-in's TOKEN is.
+  CommandOutput missing = Lockstep({"run", "Cloudy"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("secret TOKEN that is not provided"), std::string::npos)
+      << missing.err;
+  CommandOutput run = Lockstep({"run", "Cloudy"}, {"LOCKSTEP_SECRET_TOKEN=t0k"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+}
+
+TEST_F(CliRunFeaturesTest, SecretNamesThatShareAVariableAreRefused) {
+  Workflow("w.yaml", OneAction("Two", "        - Run: echo ${Secrets.A-B}\n"));
+  repo_.Commit("w");
+  CommandOutput run = Lockstep({"run", "Two"}, {"LOCKSTEP_SECRET_A-B=1", "LOCKSTEP_SECRET_A_B=2"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("secrets 'A-B' and 'A_B' would both be LOCKSTEP_SECRET_A_B"),
+            std::string::npos)
+      << run.err;
 }
 
 }  // namespace

@@ -9,11 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "background_process.h"
-#include "workflow_run_fixture.h"
 #include "fixture_util.h"
 #include "git_fixture.h"
 #include "run_binary.h"
 #include "temp_dir.h"
+#include "workflow_run_fixture.h"
 
 namespace lockstep {
 namespace {
@@ -142,8 +142,9 @@ Actions:
   repo_.Commit("w");
   CommandOutput run = Lockstep({"run", "Failing"});
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_NE(run.out.find("step 2 (echo \"error: missing semicolon\" >&2; exit 3) exited with code 3"),
-            std::string::npos)
+  EXPECT_NE(
+      run.out.find("step 2 (echo \"error: missing semicolon\" >&2; exit 3) exited with code 3"),
+      std::string::npos)
       << run.out;
   EXPECT_NE(run.out.find("skipped: depends on Build, which failed"), std::string::npos);
   EXPECT_NE(run.out.find("err error: missing semicolon"), std::string::npos) << run.out;
@@ -201,8 +202,9 @@ TEST_F(CliRunTest, UnknownWorkflowAndCommitAreRefusedWithoutRecordingAnything) {
 }
 
 TEST_F(CliRunTest, WorkflowWithErrorsIsRefusedWithDiagnostics) {
-  Workflow("bad.yaml", "Name: Bad\nSchemaVersion: \"1.0\"\nActions:\n  A:\n    Identifier: aws/build@v1\n"
-                       "    DependsOn:\n      - Nope\n    Configuration:\n      Steps:\n        - Run: x\n");
+  Workflow("bad.yaml",
+           "Name: Bad\nSchemaVersion: \"1.0\"\nActions:\n  A:\n    Identifier: aws/build@v1\n"
+           "    DependsOn:\n      - Nope\n    Configuration:\n      Steps:\n        - Run: x\n");
   repo_.Commit("bad");
   CommandOutput run = Lockstep({"run", ".codecatalyst/workflows/bad.yaml"});
   EXPECT_EQ(run.exit_code, 1);
@@ -293,7 +295,9 @@ Actions:
 }
 
 TEST_F(CliRunTest, HugeOutputIsCappedAndTheRunGoesOn) {
-  Workflow("w.yaml", OneAction("Loud", "        - Run: head -c 1073741824 /dev/zero | tr '\\\\0' 'x'; echo done\n"));
+  Workflow("w.yaml",
+           OneAction("Loud",
+                     "        - Run: head -c 1073741824 /dev/zero | tr '\\\\0' 'x'; echo done\n"));
   repo_.Commit("w");
   CommandOutput run = Lockstep({"run", "Loud", "--max-output", "1"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
@@ -317,9 +321,9 @@ TEST_F(CliRunTest, DaemonForkedByAStepIsKilledWhenTheActionEnds) {
 }
 
 TEST_F(CliRunTest, InterruptCancelsCleanlyEvenWhenAStepIgnoresSigterm) {
-  Workflow("w.yaml", OneAction("Stubborn", "        - Run: trap '' TERM; touch " +
-                                               (state_.path() / "ready").string() +
-                                               "; sleep 1000\n"));
+  Workflow("w.yaml",
+           OneAction("Stubborn", "        - Run: trap '' TERM; touch " +
+                                     (state_.path() / "ready").string() + "; sleep 1000\n"));
   repo_.Commit("w");
   BackgroundLockstep run({"run", "Stubborn", "--kill-grace", "200ms"}, repo_.path(), Env());
   ASSERT_TRUE(WaitUntil([&] { return Exists("ready"); }));
@@ -348,13 +352,16 @@ TEST_F(CliRunTest, FullDiskForLogsFailsTheActionAndKeepsTheStoreConsistent) {
 
 TEST_F(CliRunTest, KilledRunIsFoundInterruptedAndResumeFinishesIt) {
   fs::path counter = state_.path() / "first-ran";
-  Workflow("w.yaml", "Name: Crash\nSchemaVersion: \"1.0\"\nActions:\n"
-                     "  First:\n    Identifier: aws/build@v1\n    Configuration:\n      Steps:\n"
-                     "        - Run: echo x >> " + counter.string() + "\n"
-                     "  Second:\n    Identifier: aws/build@v1\n    DependsOn:\n      - First\n"
-                     "    Configuration:\n      Steps:\n"
-                     "        - Run: echo $$ > " + (state_.path() / "second.pid").string() +
-                     "; " + WaitForFile("release") + "\n");
+  Workflow("w.yaml",
+           "Name: Crash\nSchemaVersion: \"1.0\"\nActions:\n"
+           "  First:\n    Identifier: aws/build@v1\n    Configuration:\n      Steps:\n"
+           "        - Run: echo x >> " +
+               counter.string() +
+               "\n"
+               "  Second:\n    Identifier: aws/build@v1\n    DependsOn:\n      - First\n"
+               "    Configuration:\n      Steps:\n"
+               "        - Run: echo $$ > " +
+               (state_.path() / "second.pid").string() + "; " + WaitForFile("release") + "\n");
   repo_.Commit("w");
   {
     BackgroundLockstep run({"run", "Crash"}, repo_.path(), Env());
@@ -367,7 +374,8 @@ TEST_F(CliRunTest, KilledRunIsFoundInterruptedAndResumeFinishesIt) {
   ASSERT_GT(step_pid, 0);
 
   EXPECT_EQ(RunState(1), "interrupted");  // `runs` recovers it, and stops what it left
-  EXPECT_TRUE(WaitUntil([&] { return ::kill(step_pid, 0) != 0 || testing::ProcessIsZombie(step_pid); }));
+  EXPECT_TRUE(
+      WaitUntil([&] { return ::kill(step_pid, 0) != 0 || testing::ProcessIsZombie(step_pid); }));
 
   Touch("release");
   CommandOutput resumed = Lockstep({"run", "--resume", "1", "--json"});
@@ -377,7 +385,8 @@ TEST_F(CliRunTest, KilledRunIsFoundInterruptedAndResumeFinishesIt) {
 }
 
 TEST_F(CliRunTest, QueuedRunWaitsForTheEarlierOne) {
-  Workflow("w.yaml", OneAction("Queue", "        - Run: " + WaitForFile("release-$LOCKSTEP_RUN_ID") + "\n"));
+  Workflow("w.yaml",
+           OneAction("Queue", "        - Run: " + WaitForFile("release-$LOCKSTEP_RUN_ID") + "\n"));
   repo_.Commit("w");
   BackgroundLockstep first({"run", "Queue"}, repo_.path(), Env());
   ASSERT_TRUE(WaitUntil([&] { return RunState(1) == "running"; }));
@@ -392,8 +401,9 @@ TEST_F(CliRunTest, QueuedRunWaitsForTheEarlierOne) {
 }
 
 TEST_F(CliRunTest, SupersededRunCancelsTheOlderWaitingOne) {
-  Workflow("w.yaml", OneAction("Super", "        - Run: " + WaitForFile("release-$LOCKSTEP_RUN_ID") + "\n",
-                               "RunMode: SUPERSEDED\n"));
+  Workflow("w.yaml",
+           OneAction("Super", "        - Run: " + WaitForFile("release-$LOCKSTEP_RUN_ID") + "\n",
+                     "RunMode: SUPERSEDED\n"));
   repo_.Commit("w");
   BackgroundLockstep first({"run", "Super"}, repo_.path(), Env());
   ASSERT_TRUE(WaitUntil([&] { return RunState(1) == "running"; }));
@@ -411,8 +421,9 @@ TEST_F(CliRunTest, SupersededRunCancelsTheOlderWaitingOne) {
 }
 
 TEST_F(CliRunTest, ParallelRunsRunAtOnce) {
-  Workflow("w.yaml", OneAction("Par", "        - Run: touch " + state_.path().string() +
-                                          "/started-$LOCKSTEP_RUN_ID; " + WaitForFile("release") + "\n",
+  Workflow("w.yaml", OneAction("Par",
+                               "        - Run: touch " + state_.path().string() +
+                                   "/started-$LOCKSTEP_RUN_ID; " + WaitForFile("release") + "\n",
                                "RunMode: PARALLEL\n"));
   repo_.Commit("w");
   BackgroundLockstep first({"run", "Par"}, repo_.path(), Env());
@@ -425,9 +436,12 @@ TEST_F(CliRunTest, ParallelRunsRunAtOnce) {
 
 TEST_F(CliRunTest, SandboxKeepsTheSystemReadOnlyAndTheNetworkOff) {
   if (::access("/usr/bin/bwrap", X_OK) != 0) GTEST_SKIP() << "bubblewrap is not installed";
-  Workflow("w.yaml", OneAction("Boxed", "        - Run: echo ok > inside.txt && cat inside.txt\n"
-                                        "        - Run: \"! touch /usr/lockstep-escape 2>/dev/null\"\n"
-                                        "        - Run: test \"$(grep -c '[a-z0-9]:' /proc/net/dev)\" = 1  # only lo\n"));
+  Workflow(
+      "w.yaml",
+      OneAction("Boxed",
+                "        - Run: echo ok > inside.txt && cat inside.txt\n"
+                "        - Run: \"! touch /usr/lockstep-escape 2>/dev/null\"\n"
+                "        - Run: test \"$(grep -c '[a-z0-9]:' /proc/net/dev)\" = 1  # only lo\n"));
   repo_.Commit("w");
   CommandOutput run = Lockstep({"run", "Boxed", "--sandbox"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;

@@ -49,4 +49,23 @@ Result<std::string> ReadFile(const std::filesystem::path& path, size_t max_bytes
   return data;
 }
 
+Result<void> RemoveTree(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  fs::remove_all(path, error);
+  if (!error) return {};
+  // Make every folder writable (parents first, so the walk can go on), then try again.
+  fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, error);
+  for (auto it = fs::recursive_directory_iterator(path, error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    std::error_code ignored;
+    if (it->is_directory(ignored) && !it->is_symlink(ignored))
+      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ignored);
+  }
+  error.clear();
+  fs::remove_all(path, error);
+  if (error) return std::unexpected(ErrnoError(error.value(), "cannot remove " + path.string()));
+  return {};
+}
+
 }  // namespace lockstep

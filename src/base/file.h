@@ -14,4 +14,9 @@ namespace lockstep {
 Result<std::string> ReadFile(const std::filesystem::path& path,
                              size_t max_bytes = size_t{64} << 20);
 
+// Deletes `path` and everything under it; missing is fine. Folders left read-only (a
+// snapshot, a Go module cache) are made writable first, as removing their entries needs it.
+// Fails with an error naming what could not be removed.
+Result<void> RemoveTree(const std::filesystem::path& path);
+
 }  // namespace lockstep

@@ -5,7 +5,7 @@
 
 namespace lockstep {
 
-std::filesystem::path FindStateDirectory(const std::filesystem::path& start) {
+Result<std::filesystem::path> FindStateDirectory(const std::filesystem::path& start) {
   if (const char* home = std::getenv("LOCKSTEP_HOME"); home != nullptr && *home != '\0')
     return std::filesystem::absolute(home);
   std::error_code error;
@@ -18,7 +18,11 @@ std::filesystem::path FindStateDirectory(const std::filesystem::path& start) {
   if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg == '/')
     return std::filesystem::path(xdg) / "lockstep";
   const char* user_home = std::getenv("HOME");
-  return std::filesystem::path(user_home != nullptr ? user_home : "/tmp") / ".local/state/lockstep";
+  if (user_home == nullptr || *user_home != '/') {
+    return Fail(ErrorCode::kUnavailable,
+                "no state directory: set LOCKSTEP_HOME (or HOME, or XDG_STATE_HOME)");
+  }
+  return std::filesystem::path(user_home) / ".local/state/lockstep";
 }
 
 }  // namespace lockstep

@@ -4,10 +4,14 @@
 
 #include <filesystem>
 
+#include "base/error.h"
+
 namespace lockstep {
 
 // $LOCKSTEP_HOME when set; else `.lockstep/` beside the nearest lockstep.yaml at or above
 // `start`; else $XDG_STATE_HOME/lockstep (default ~/.local/state/lockstep). Not created.
-std::filesystem::path FindStateDirectory(const std::filesystem::path& start);
+// Fails with kUnavailable when none of LOCKSTEP_HOME, XDG_STATE_HOME and HOME is set, rather
+// than guess a shared place such as /tmp.
+Result<std::filesystem::path> FindStateDirectory(const std::filesystem::path& start);
 
 }  // namespace lockstep

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/strings.h"
 #include "cli/command.h"
 #include "cli/state_store.h"
-#include "base/strings.h"
 #include "engine/action_log.h"
 
 namespace lockstep::cli {
@@ -56,7 +56,7 @@ void PrintLine(const LogsOptions& options, const LogCursor& cursor, bool prefix,
                                       {"time", line.time},
                                       {"stream", line.stream},
                                       {"text", line.text}}
-                           .dump());
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
   std::string out;
@@ -91,7 +91,13 @@ int Run(const LogsOptions& options) {
                options.action, Join(names, ", "));
     return kExitFailure;
   }
+  const bool prefix = options.action.empty();
   std::vector<LogCursor> cursors;
+  auto print_new = [&](LogCursor& cursor) {
+    for (const std::string& line : cursor.ReadNew()) PrintLine(options, cursor, prefix, line);
+  };
+  // Adds the logs of actions that started since, and moves to a newer attempt's log after
+  // printing what is left of the older one.
   auto refresh = [&](const std::vector<store::ActionRecord>& records) {
     for (const auto& record : records) {
       if (!options.action.empty() && record.name != options.action) continue;
@@ -101,25 +107,25 @@ int Run(const LogsOptions& options) {
       if (it == cursors.end()) {
         cursors.push_back({record.name, record.log_path, 0, {}});
       } else if (it->path != record.log_path) {
-        *it = {record.name, record.log_path, 0, {}};  // a newer attempt
+        print_new(*it);
+        *it = {record.name, record.log_path, 0, {}};
       }
     }
   };
   refresh(*actions);
-  const bool prefix = options.action.empty();
   while (true) {
-    for (LogCursor& cursor : cursors)
-      for (const std::string& line : cursor.ReadNew()) PrintLine(options, cursor, prefix, line);
+    for (LogCursor& cursor : cursors) print_new(cursor);
     std::fflush(stdout);
     if (!options.follow) break;
     auto current = (*store)->GetRun(options.run);
-    if (!current || store::IsFinal(current->state)) {
-      for (LogCursor& cursor : cursors)
-        for (const std::string& line : cursor.ReadNew()) PrintLine(options, cursor, prefix, line);
+    bool ended = !current || store::IsFinal(current->state);
+    if (auto latest = (*store)->ListActions(options.run)) refresh(*latest);
+    if (ended) {
+      for (LogCursor& cursor : cursors) print_new(cursor);
+      std::fflush(stdout);
       break;
     }
     std::this_thread::sleep_for(kFollowPoll);
-    if (auto latest = (*store)->ListActions(options.run)) refresh(*latest);
   }
   return kExitSuccess;
 }

@@ -100,7 +100,12 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
     }
     for (auto& [name, value] : *secrets) request.secrets[name] = value;
   }
-  request.state_directory = FindStateDirectory(options.repository);
+  auto state_directory = FindStateDirectory(options.repository);
+  if (!state_directory) {
+    fmt::print(stderr, "lockstep: error: {}\n", state_directory.error().message());
+    return kExitFailure;
+  }
+  request.state_directory = *state_directory;
 
   // Progress goes to stderr when stdout carries JSON.
   std::FILE* out = options.json ? stderr : stdout;
@@ -113,7 +118,9 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
     fmt::print(stderr, "lockstep: error: {}\n", summary.error().ToString());
     return kExitFailure;
   }
-  if (options.json) fmt::print("{}\n", ToJson(*summary).dump(2));
+  if (options.json)
+    fmt::print("{}\n",
+               ToJson(*summary).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   return summary->state == store::RunState::kSucceeded ? kExitSuccess : kExitFailure;
 }
 

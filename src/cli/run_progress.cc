@@ -19,22 +19,31 @@ std::string Clock() {
 
 std::string_view Mark(ActionState state) {
   switch (state) {
-    case ActionState::kSucceeded: return "✓";
-    case ActionState::kFailed: return "✗";
-    case ActionState::kSkipped: return "-";
+    case ActionState::kSucceeded:
+      return "✓";
+    case ActionState::kFailed:
+      return "✗";
+    case ActionState::kSkipped:
+      return "-";
     case ActionState::kCancelled:
-    case ActionState::kInterrupted: return "!";
-    default: return " ";
+    case ActionState::kInterrupted:
+      return "!";
+    default:
+      return " ";
   }
 }
 
 std::string_view Colour(ActionState state) {
   switch (state) {
-    case ActionState::kSucceeded: return "32";
+    case ActionState::kSucceeded:
+      return "32";
     case ActionState::kFailed:
-    case ActionState::kInterrupted: return "31";
-    case ActionState::kCancelled: return "33";
-    default: return "2";
+    case ActionState::kInterrupted:
+      return "31";
+    case ActionState::kCancelled:
+      return "33";
+    default:
+      return "2";
   }
 }
 
@@ -110,8 +119,7 @@ void RunProgress::OnActionChanged(const engine::ActionView& action, size_t finis
       fmt::print(out_, "{} {}{}\n", Paint(Mark(action.state), Colour(action.state)), action.name,
                  detail);
     } else {
-      fmt::print(out_, "{} {} {}{}\n", Clock(), action.name, store::ToString(action.state),
-                 detail);
+      fmt::print(out_, "{} {} {}{}\n", Clock(), action.name, store::ToString(action.state), detail);
     }
   }
   DrawStatus();
@@ -140,7 +148,8 @@ std::string FormatRunSummary(const engine::RunSummary& run, bool color) {
                            : "";
     std::string note = Tests(action.tests);
     if (!action.reason.empty()) note += (note.empty() ? "" : "; ") + action.reason;
-    std::string row = fmt::format("{:<{}}  {}  {:>8}  {}", action.name, name_width, padded, time, note);
+    std::string row =
+        fmt::format("{:<{}}  {}  {:>8}  {}", action.name, name_width, padded, time, note);
     while (!row.empty() && row.back() == ' ') row.pop_back();
     out += row + "\n";
   }

@@ -58,7 +58,7 @@ int Run(const RunsOptions& options) {
           run.finished_at ? nlohmann::ordered_json(*run.finished_at) : nullptr;
       out.push_back(std::move(entry));
     }
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return kExitSuccess;
   }
   if (runs->empty()) {
@@ -74,8 +74,8 @@ int Run(const RunsOptions& options) {
     if (run.started_at && run.finished_at)
       time = FormatDuration(std::chrono::milliseconds(*run.finished_at - *run.started_at));
     fmt::print("{:>5}  {:<{}}  {:<11}  {:<19}  {:>8}  {}{}\n", run.id, run.workflow, width,
-               store::ToString(run.state), LocalTime(run.started_at.value_or(run.created_at)),
-               time, run.commit.substr(0, 12), run.reason.empty() ? "" : "  " + run.reason);
+               store::ToString(run.state), LocalTime(run.started_at.value_or(run.created_at)), time,
+               run.commit.substr(0, 12), run.reason.empty() ? "" : "  " + run.reason);
   }
   return kExitSuccess;
 }

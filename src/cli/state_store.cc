@@ -3,13 +3,15 @@
 #include <fmt/core.h>
 
 #include "base/state_directory.h"
-#include "engine/executor.h"
+#include "engine/run_recovery.h"
 #include "store/sqlite_store.h"
 
 namespace lockstep::cli {
 
 Result<std::unique_ptr<store::Store>> OpenStateStore(const std::filesystem::path& start) {
-  std::filesystem::path directory = FindStateDirectory(start);
+  auto found = FindStateDirectory(start);
+  if (!found) return std::unexpected(found.error());
+  const std::filesystem::path& directory = *found;
   std::error_code error;
   if (!std::filesystem::exists(directory / "state.db", error)) {
     return Fail(ErrorCode::kNotFound,

@@ -35,7 +35,8 @@ std::vector<std::string> ActionEnvironment(const ActionEnvironmentInput& input) 
   if (input.run_variables != nullptr) {
     for (const auto& [name, value] : *input.run_variables) extra.push_back(name + "=" + value);
   }
-  for (const auto& [name, value] : input.secrets) extra.push_back(SecretVariable(name) + "=" + value);
+  for (const auto& [name, value] : input.secrets)
+    extra.push_back(SecretVariable(name) + "=" + value);
   return exec::CleanEnvironment(extra);
 }
 

@@ -29,8 +29,9 @@ std::string FormatUtcMillis(exec::Clock::time_point time) {
 Result<std::unique_ptr<ActionLog>> ActionLog::Create(const std::filesystem::path& path,
                                                      std::vector<std::string> step_titles) {
   std::FILE* file = std::fopen(path.c_str(), "we");
-  if (file == nullptr) return std::unexpected(ErrnoError(errno, "cannot create log " + path.string()));
-  return std::unique_ptr<ActionLog>(new ActionLog(file, path, std::move(step_titles)));
+  if (file == nullptr)
+    return std::unexpected(ErrnoError(errno, "cannot create log " + path.string()));
+  return std::make_unique<ActionLog>(Key(), file, path, std::move(step_titles));
 }
 
 ActionLog::~ActionLog() {
@@ -77,7 +78,8 @@ Result<void> ActionLog::Close() {
     if (std::fclose(file_) != 0 && write_errno_ == 0) write_errno_ = errno;
     file_ = nullptr;
   }
-  if (write_errno_ != 0) return std::unexpected(ErrnoError(write_errno_, "cannot write log " + path_.string()));
+  if (write_errno_ != 0)
+    return std::unexpected(ErrnoError(write_errno_, "cannot write log " + path_.string()));
   return {};
 }
 

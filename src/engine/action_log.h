@@ -18,7 +18,16 @@ class ActionLog : public exec::OutputSink {
   // Creates (truncating) the log at `path`; step titles name the step markers it meets.
   static Result<std::unique_ptr<ActionLog>> Create(const std::filesystem::path& path,
                                                    std::vector<std::string> step_titles);
+  // Use Create; the key keeps construction to it.
+  class Key {
+    friend class ActionLog;
+    Key() = default;
+  };
+  ActionLog(Key, std::FILE* file, std::filesystem::path path, std::vector<std::string> titles)
+      : file_(file), path_(std::move(path)), step_titles_(std::move(titles)) {}
   ~ActionLog() override;
+  ActionLog(const ActionLog&) = delete;
+  ActionLog& operator=(const ActionLog&) = delete;
 
   void OnLine(const exec::OutputLine& line) override;
   // Adds a line of lockstep's own.
@@ -35,11 +44,9 @@ class ActionLog : public exec::OutputSink {
   const std::vector<std::string>& tail() const { return tail_; }
 
  private:
-  ActionLog(std::FILE* file, std::filesystem::path path, std::vector<std::string> titles)
-      : file_(file), path_(std::move(path)), step_titles_(std::move(titles)) {}
   void Write(exec::Clock::time_point time, std::string_view stream, std::string_view text);
 
-  std::FILE* file_;
+  std::FILE* file_;  // owned; closed by Close or the destructor
   std::filesystem::path path_;
   std::vector<std::string> step_titles_;
   int write_errno_ = 0;

@@ -34,17 +34,17 @@ std::vector<CacheEntry> CacheEntries(const workflow::Action& action) {
 }
 
 Result<std::vector<store::ArtifactRecord>> StoreArtifacts(const workflow::Action& action,
-                                                         const fs::path& directory,
-                                                         const fs::path& artifacts_root,
-                                                         ActionLog& log) {
+                                                          const fs::path& directory,
+                                                          const fs::path& artifacts_root,
+                                                          ActionLog& log) {
   std::vector<store::ArtifactRecord> stored;
   for (const workflow::OutputArtifact& artifact : action.output_artifacts) {
     auto files = FindMatchingFiles(directory, artifact.files);
     if (!files) return std::unexpected(files.error());
     if (files->empty()) {
-      return Fail(ErrorCode::kNotFound, fmt::format("artifact '{}': no file matches {}",
-                                                    artifact.name.value,
-                                                    Join(artifact.files, ", ")));
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("artifact '{}': no file matches {}", artifact.name.value,
+                              Join(artifact.files, ", ")));
     }
     fs::path destination = artifacts_root / artifact.name.value;
     std::error_code error;

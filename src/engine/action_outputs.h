@@ -20,10 +20,9 @@ std::vector<CacheEntry> CacheEntries(const workflow::Action& action);
 // Copies each of the action's `Outputs.Artifacts` from `directory` (its default directory)
 // to `artifacts_root`/NAME, replacing an older copy, and returns what was stored. An artifact
 // whose Files match nothing fails with kNotFound naming it. Notes each artifact in `log`.
-Result<std::vector<store::ArtifactRecord>> StoreArtifacts(const workflow::Action& action,
-                                                         const std::filesystem::path& directory,
-                                                         const std::filesystem::path& artifacts_root,
-                                                         ActionLog& log);
+Result<std::vector<store::ArtifactRecord>> StoreArtifacts(
+    const workflow::Action& action, const std::filesystem::path& directory,
+    const std::filesystem::path& artifacts_root, ActionLog& log);
 
 // Reads the JUnit reports named by `Outputs.Reports` (Format JUNITXML) or found by
 // `AutoDiscoverReports` under `directory` and adds up their counts; nullopt when there are

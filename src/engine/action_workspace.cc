@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "base/file.h"
 #include "engine/action_outputs.h"
 #include "engine/file_glob.h"
 
@@ -14,8 +15,8 @@ Result<ActionWorkspace> PrepareActionWorkspace(const workflow::Action& action, c
                                                const std::map<std::string, fs::path>& artifacts,
                                                FileCache& cache, ActionLog& log) {
   ActionWorkspace workspace{root, {}, root / ".lockstep"};
+  if (auto removed = RemoveTree(root); !removed) return std::unexpected(removed.error());
   std::error_code error;
-  fs::remove_all(root, error);  // the copy's folders are writable even where files are not
   fs::create_directories(workspace.script_dir, error);
   if (error) {
     return Fail(ErrorCode::kIoError,
@@ -43,8 +44,9 @@ Result<ActionWorkspace> PrepareActionWorkspace(const workflow::Action& action, c
     workspace.default_dir = root / "work";
     fs::create_directories(workspace.default_dir, error);
     if (error) {
-      return Fail(ErrorCode::kIoError, fmt::format("cannot create {}: {}",
-                                                   workspace.default_dir.string(), error.message()));
+      return Fail(
+          ErrorCode::kIoError,
+          fmt::format("cannot create {}: {}", workspace.default_dir.string(), error.message()));
     }
   }
   for (const CacheEntry& entry : CacheEntries(action)) {

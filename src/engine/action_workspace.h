@@ -29,10 +29,9 @@ struct ActionWorkspace {
 // Creates `root` afresh (removing what an earlier attempt left) and fills it. `snapshot` is
 // required when the action lists WorkflowSource; `artifacts` maps the run's stored artifacts
 // to their folders. Cache restores are noted in `log`.
-Result<ActionWorkspace> PrepareActionWorkspace(const workflow::Action& action,
-                                               const std::filesystem::path& root,
-                                               const SourceSnapshot* snapshot,
-                                               const std::map<std::string, std::filesystem::path>& artifacts,
-                                               FileCache& cache, ActionLog& log);
+Result<ActionWorkspace> PrepareActionWorkspace(
+    const workflow::Action& action, const std::filesystem::path& root,
+    const SourceSnapshot* snapshot, const std::map<std::string, std::filesystem::path>& artifacts,
+    FileCache& cache, ActionLog& log);
 
 }  // namespace lockstep::engine

@@ -15,8 +15,4 @@ namespace lockstep::engine {
 // missing secret.
 Result<RunSummary> RunWorkflow(const RunRequest& request, RunObserver& observer);
 
-// Marks runs whose lockstep process died as interrupted and kills the process groups they
-// left; returns one notice per recovered run.
-Result<std::vector<std::string>> RecoverAbandonedRuns(store::Store& store);
-
 }  // namespace lockstep::engine

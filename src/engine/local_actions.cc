@@ -18,8 +18,8 @@ class Reader {
     for (const yaml::MapEntry& entry : section.entries) {
       const yaml::Node* steps = entry.value.IsMap() ? entry.value.Find("Steps") : nullptr;
       if (steps == nullptr || !steps->IsSequence() || steps->items.empty()) {
-        return Error(entry.key.mark, fmt::format("'{}' needs 'Steps', a list of '- Run: …'",
-                                                 entry.key.value));
+        return Error(entry.key.mark,
+                     fmt::format("'{}' needs 'Steps', a list of '- Run: …'", entry.key.value));
       }
       std::vector<std::string> runs;
       for (const yaml::Node& step : steps->items) {
@@ -63,7 +63,8 @@ Result<LocalActions> LoadLocalActions(const std::filesystem::path& path) {
   if (!root) return std::unexpected(root.error());
   if (root->IsNull()) return actions;
   Reader reader(path.string());
-  if (!root->IsMap()) return reader.Error(root->mark, "expected a map with 'Actions' or 'Identifiers'");
+  if (!root->IsMap())
+    return reader.Error(root->mark, "expected a map with 'Actions' or 'Identifiers'");
   for (const yaml::MapEntry& entry : root->entries) {
     Result<void> read;
     if (entry.key.value == "Actions") {

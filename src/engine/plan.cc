@@ -13,11 +13,16 @@ namespace {
 // "failed", "was cancelled", …: how an ended action reads after "which" or its name.
 std::string_view Happened(ActionState state) {
   switch (state) {
-    case ActionState::kFailed: return "failed";
-    case ActionState::kCancelled: return "was cancelled";
-    case ActionState::kInterrupted: return "was interrupted";
-    case ActionState::kSkipped: return "was skipped";
-    default: return store::ToString(state);
+    case ActionState::kFailed:
+      return "failed";
+    case ActionState::kCancelled:
+      return "was cancelled";
+    case ActionState::kInterrupted:
+      return "was interrupted";
+    case ActionState::kSkipped:
+      return "was skipped";
+    default:
+      return store::ToString(state);
   }
 }
 
@@ -36,7 +41,8 @@ Plan::Plan(std::vector<PlanNode> nodes, bool keep_going)
     if (visited[node]) return entries_[node].priority;
     visited[node] = 1;
     size_t best = 0;
-    for (size_t dependant : entries_[node].dependants) best = std::max(best, self(self, dependant) + 1);
+    for (size_t dependant : entries_[node].dependants)
+      best = std::max(best, self(self, dependant) + 1);
     entries_[node].priority = best;
     return best;
   };

@@ -53,8 +53,7 @@ TEST_F(PlanTest, CriticalPathStartsFirst) {
 }
 
 TEST_F(PlanTest, FailureSkipsDependantsWithTheReasonAndStopsTheRest) {
-  Plan plan({{"Build", {}}, {"Lint", {}}, {"Test", {0}}, {"Package", {2}}, {"Docs", {1}}},
-            false);
+  Plan plan({{"Build", {}}, {"Lint", {}}, {"Test", {0}}, {"Package", {2}}, {"Docs", {1}}}, false);
   EXPECT_EQ(StartAll(plan), (std::vector<std::string>{"Build", "Lint"}));
   std::vector<size_t> changed = plan.Finish(0, ActionState::kFailed, "exited with code 2");
   EXPECT_EQ(plan.state(0), ActionState::kFailed);

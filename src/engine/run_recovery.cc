@@ -1,14 +1,14 @@
+#include "engine/run_recovery.h"
+
 #include <fmt/core.h>
 
-#include "engine/executor.h"
 #include "exec/subprocess_set.h"
 
 namespace lockstep::engine {
 
 Result<std::vector<std::string>> RecoverAbandonedRuns(store::Store& store) {
-  auto abandoned = store.RecoverAbandoned([](const store::Owner& owner) {
-    return exec::ProcessIsAlive(owner.pid, owner.start_time);
-  });
+  auto abandoned = store.RecoverAbandoned(
+      [](const store::Owner& owner) { return exec::ProcessIsAlive(owner.pid, owner.start_time); });
   if (!abandoned) return std::unexpected(abandoned.error());
   std::vector<std::string> notices;
   for (const store::Abandoned& run : *abandoned) {
@@ -23,9 +23,10 @@ Result<std::vector<std::string>> RecoverAbandonedRuns(store::Store& store) {
     notices.push_back(fmt::format(
         "run {} was left running by a lockstep process that died; marked interrupted{} "
         "(finish it with: lockstep run --resume {})",
-        run.run_id, killed > 0 ? fmt::format(", {} leftover process group{} stopped", killed,
-                                             killed == 1 ? "" : "s")
-                               : "",
+        run.run_id,
+        killed > 0
+            ? fmt::format(", {} leftover process group{} stopped", killed, killed == 1 ? "" : "s")
+            : "",
         run.run_id));
   }
   return notices;

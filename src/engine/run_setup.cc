@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <map>
 #include <set>
 
 #include "base/diagnostic.h"
@@ -9,6 +10,7 @@
 #include "base/strings.h"
 #include "engine/local_actions.h"
 #include "engine/substitute.h"
+#include "exec/sandbox.h"
 #include "workflow/discovery.h"
 #include "workflow/load.h"
 
@@ -31,12 +33,18 @@ Result<LoadedWorkflow> LoadFile(const fs::path& path) {
   return LoadedWorkflow{path, std::move(*text), std::move(loaded)};
 }
 
-// Finds the workflow named by `spec`: a file (relative to the current folder or to the
-// repository root), else a workflow Name among the repository's workflow files.
+// Finds the workflow named by `spec`: a workflow Name among the repository's workflow files,
+// else, when `spec` looks like a path (a '/' or a .yaml/.yml ending), that file, relative to
+// the current folder or to the repository root. A Name wins: `lockstep run build` must not
+// read a `./build` script.
 Result<LoadedWorkflow> FindWorkflow(const fs::path& root, const std::string& spec) {
   std::error_code error;
-  for (const fs::path& candidate : {fs::path(spec), root / spec}) {
-    if (fs::is_regular_file(candidate, error)) return LoadFile(fs::absolute(candidate));
+  const bool looks_like_path =
+      spec.find('/') != std::string::npos || spec.ends_with(".yaml") || spec.ends_with(".yml");
+  if (looks_like_path) {
+    for (const fs::path& candidate : {fs::path(spec), root / spec}) {
+      if (fs::is_regular_file(candidate, error)) return LoadFile(fs::absolute(candidate));
+    }
   }
   auto files = workflow::FindWorkflowFiles(root);
   if (!files) return std::unexpected(files.error());
@@ -75,6 +83,49 @@ std::string RenderErrors(const LoadedWorkflow& file) {
   return out;
 }
 
+bool IsShellName(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// Output variables of shell steps are read from the shell's environment, so they must be
+// names a shell can assign (CodeCatalyst's own rule also allows '-' and '@').
+Result<void> CheckShellOutputs(const workflow::Action& action) {
+  for (const auto& variable : action.output_variables) {
+    if (!IsShellName(variable.value)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("action '{}': output variable '{}' cannot be set by a shell step; "
+                              "use letters, digits and '_', not starting with a digit",
+                              action.name, variable.value));
+    }
+  }
+  return {};
+}
+
+// The secrets an action's run needs: referenced in its steps when a stand-in replaces them,
+// else anywhere in its YAML.
+std::vector<std::string> ReferencedSecrets(const PreparedAction& prepared) {
+  std::vector<std::string> references;
+  if (prepared.stand_in) {
+    for (const std::string& step : prepared.steps) {
+      std::vector<std::string> found = FindReferences(step);
+      references.insert(references.end(), found.begin(), found.end());
+    }
+  } else {
+    for (const workflow::Reference& reference : prepared.action->references)
+      references.push_back(reference.text);
+  }
+  std::vector<std::string> secrets;
+  for (const std::string& reference : references) {
+    std::string name(SecretName(reference));
+    if (!name.empty() && std::find(secrets.begin(), secrets.end(), name) == secrets.end())
+      secrets.push_back(std::move(name));
+  }
+  return secrets;
+}
+
 // How each kind of action runs under `lockstep run`, or why it cannot.
 Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
                         const LocalActions& local) {
@@ -83,7 +134,7 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
   if (const auto* steps = local.Find(action.name, identifier)) {
     prepared.steps = *steps;
     prepared.stand_in = true;
-    return {};
+    return CheckShellOutputs(action);
   }
   switch (workflow::ClassifyIdentifier(identifier)) {
     case ActionKind::kBuild:
@@ -96,7 +147,7 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
             prepared.steps.push_back(run->value);
         }
       }
-      return {};
+      return CheckShellOutputs(action);
     }
     case ActionKind::kApproval:
       prepared.mode = PreparedAction::Mode::kApproval;
@@ -110,7 +161,8 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
   }
   if (request.skip_cloud) {
     prepared.mode = PreparedAction::Mode::kSkip;
-    prepared.skip_reason = fmt::format("skipped: {} does not run locally (--skip-cloud)", identifier);
+    prepared.skip_reason =
+        fmt::format("skipped: {} does not run locally (--skip-cloud)", identifier);
     return {};
   }
   std::string why;
@@ -140,18 +192,18 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
 
 Result<PreparedRun> PrepareRun(const RunRequest& request,
                                const std::optional<store::RunRecord>& resumed) {
-  auto repository = git::Repository::Open(resumed ? fs::path(resumed->repository)
-                                                  : request.repository);
+  auto repository =
+      git::Repository::Open(resumed ? fs::path(resumed->repository) : request.repository);
   if (!repository) return std::unexpected(repository.error());
   fs::path root = repository->work_tree();
   if (root.empty()) return Fail(ErrorCode::kInvalidArgument, "the repository has no work tree");
 
-  auto file = resumed ? LoadFile(root / resumed->workflow_file) : FindWorkflow(root, request.workflow);
+  auto file =
+      resumed ? LoadFile(root / resumed->workflow_file) : FindWorkflow(root, request.workflow);
   if (!file) return std::unexpected(file.error());
   if (!file->loaded.ok()) {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("{} has errors; nothing was run\n{}", file->path.string(),
-                            RenderErrors(*file)));
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("{} has errors; nothing was run\n{}",
+                                                         file->path.string(), RenderErrors(*file)));
   }
 
   std::string commit = resumed ? resumed->commit : std::string();
@@ -172,8 +224,14 @@ Result<PreparedRun> PrepareRun(const RunRequest& request,
 
   std::error_code error;
   fs::path relative = fs::relative(file->path, root, error);
-  PreparedRun run{std::move(*repository), root, error ? file->path.string() : relative.string(),
-                  std::move(*file->loaded.workflow), commit, branch, {}, false};
+  PreparedRun run{std::move(*repository),
+                  root,
+                  error ? file->path.string() : relative.string(),
+                  std::move(*file->loaded.workflow),
+                  commit,
+                  branch,
+                  {},
+                  false};
 
   auto local = LoadLocalActions(root / kLocalActionsFile);
   if (!local) return std::unexpected(local.error());
@@ -184,14 +242,11 @@ Result<PreparedRun> PrepareRun(const RunRequest& request,
     prepared.action = &action;
     if (auto planned = PlanAction(prepared, request, *local); !planned)
       problems.push_back(planned.error().message());
-    for (const workflow::Reference& reference : action.references) {
-      std::string_view name = SecretName(reference.text);
-      if (name.empty()) continue;
-      if (!request.secrets.contains(std::string(name))) {
-        missing_secrets.insert(std::string(name));
-      } else if (std::find(prepared.secrets.begin(), prepared.secrets.end(), name) ==
-                 prepared.secrets.end()) {
-        prepared.secrets.emplace_back(name);
+    for (std::string& name : ReferencedSecrets(prepared)) {
+      if (!request.secrets.contains(name)) {
+        missing_secrets.insert(std::move(name));
+      } else {
+        prepared.secrets.push_back(std::move(name));
       }
     }
     for (const auto& source : action.input_sources)
@@ -205,6 +260,18 @@ Result<PreparedRun> PrepareRun(const RunRequest& request,
         "or LOCKSTEP_SECRET_<NAME>",
         names.size() == 1 ? "" : "s", Join(names, ", "), names.size() == 1 ? "is" : "are",
         names.size() == 1 ? "it" : "them"));
+  }
+  // Two names that reach the steps through the same variable would read each other's value.
+  std::map<std::string, std::string> by_variable;
+  for (const auto& [name, value] : request.secrets) {
+    auto [it, inserted] = by_variable.emplace(SecretVariable(name), name);
+    if (!inserted) {
+      problems.push_back(fmt::format("secrets '{}' and '{}' would both be {}; rename one",
+                                     it->second, name, it->first));
+    }
+  }
+  if (request.sandbox) {
+    if (auto bwrap = exec::FindBubblewrap(); !bwrap) problems.push_back(bwrap.error().message());
   }
   if (!problems.empty()) {
     return Fail(ErrorCode::kInvalidArgument,

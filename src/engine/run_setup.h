@@ -27,8 +27,8 @@ struct PreparedAction {
 
 struct PreparedRun {
   git::Repository repository;
-  std::filesystem::path root;      // the work tree
-  std::string workflow_file;       // relative to root
+  std::filesystem::path root;  // the work tree
+  std::string workflow_file;   // relative to root
   workflow::Workflow workflow;
   std::string commit;
   std::string branch;

@@ -15,7 +15,7 @@ bool NameChar(char c) {
 }  // namespace
 
 Result<SecretMap> LoadSecretsFile(const std::filesystem::path& path) {
-  struct stat info{};
+  struct stat info {};
   if (::stat(path.c_str(), &info) != 0)
     return std::unexpected(ErrnoError(errno, "cannot read secrets file " + path.string()));
   if ((info.st_mode & 077) != 0) {
@@ -57,8 +57,8 @@ Result<SecretMap> LoadSecretsFile(const std::filesystem::path& path) {
       value = value.substr(1, value.size() - 2);
     }
     if (!secrets.emplace(name, value).second) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("secret '{}' is defined twice", name), where(first));
+      return Fail(ErrorCode::kInvalidArgument, fmt::format("secret '{}' is defined twice", name),
+                  where(first));
     }
   }
   return secrets;

@@ -30,9 +30,10 @@ TEST_F(SecretsTest, RefusesAFileOthersCanRead) {
   auto secrets = LoadSecretsFile(path);
   ASSERT_FALSE(secrets);
   EXPECT_EQ(secrets.error().code(), ErrorCode::kPermissionDenied);
-  EXPECT_EQ(secrets.error().message(),
-            "secrets file " + path.string() + " can be read or written by others (mode 644); "
-            "run: chmod 600 " + path.string());
+  EXPECT_EQ(secrets.error().message(), "secrets file " + path.string() +
+                                           " can be read or written by others (mode 644); "
+                                           "run: chmod 600 " +
+                                           path.string());
 }
 
 TEST_F(SecretsTest, BadLineSaysWhereAndNeverShowsTheValue) {

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <utility>
 
+#include "base/file.h"
+
 namespace lockstep::engine {
 namespace {
 
@@ -335,24 +337,7 @@ Result<void> SourceSnapshot::Restore(const git::Repository& repository,
 }
 
 Result<void> SourceSnapshot::Remove(const std::filesystem::path& directory) {
-  std::error_code error;
-  if (!std::filesystem::exists(directory, error)) return {};
-  // Folders first, parents before children, so the walk can enter and empty each one.
-  std::filesystem::permissions(directory, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::add, error);
-  for (auto it = std::filesystem::recursive_directory_iterator(directory, error);
-       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
-    if (it->is_directory(error) && !it->is_symlink(error)) {
-      std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all,
-                                   std::filesystem::perm_options::add, error);
-    }
-  }
-  std::filesystem::remove_all(directory, error);
-  if (error) {
-    return Fail(ErrorCode::kIoError,
-                fmt::format("cannot remove {}: {}", directory.string(), error.message()));
-  }
-  return {};
+  return RemoveTree(directory);
 }
 
 }  // namespace lockstep::engine

@@ -60,7 +60,7 @@ class SourceSnapshot {
     uint64_t inode = 0;
     int64_t size = 0;
     int64_t mtime_ns = 0;
-    uint32_t mode = 0;      // st_mode: type and (read-only) permission bits
+    uint32_t mode = 0;  // st_mode: type and (read-only) permission bits
   };
   // One directory of the snapshot as LinkInto recreates it.
   struct Directory {

@@ -50,10 +50,15 @@ std::string StepTitle(std::string_view run) {
   if (start == std::string_view::npos) return {};
   run.remove_prefix(start);
   std::string_view first = run.substr(0, run.find('\n'));
-  bool more = first.size() < run.size() && run.find_first_not_of(" \t\n", first.size()) !=
-                                               std::string_view::npos;
+  bool more = first.size() < run.size() &&
+              run.find_first_not_of(" \t\n", first.size()) != std::string_view::npos;
   constexpr size_t kWidth = 60;
-  if (first.size() > kWidth) return std::string(first.substr(0, kWidth - 2)) + " …";
+  if (first.size() > kWidth) {
+    size_t cut = kWidth - 2;
+    // Never cut inside a UTF-8 sequence: back up over continuation bytes.
+    while (cut > 0 && (static_cast<unsigned char>(first[cut]) & 0xC0) == 0x80) --cut;
+    return std::string(first.substr(0, cut)) + " …";
+  }
   return std::string(first) + (more ? " …" : "");
 }
 
@@ -61,23 +66,15 @@ Result<std::vector<std::string>> WriteStepScript(const StepScript& script,
                                                  const std::filesystem::path& directory) {
   std::error_code error;
   std::filesystem::create_directories(directory, error);
-  if (error) return Fail(ErrorCode::kIoError, "cannot create " + directory.string() + ": " +
-                                                  error.message());
+  if (error)
+    return Fail(ErrorCode::kIoError,
+                "cannot create " + directory.string() + ": " + error.message());
   const std::string dir = Quote(directory.string());
   std::string program;
   program += "# Written by lockstep: runs this action's Steps in one shell.\n";
-  // Internal names are declared before `set -a` so they are not exported to the steps.
-  program += fmt::format("__lockstep_dir={}\n__lockstep_step=0\n", dir);
-  program += "__lockstep_finish() {\n  __lockstep_status=$?\n  set +e\n";
-  program += "  printf '%s\\n' \"$__lockstep_step\" > \"$__lockstep_dir/step\"\n";
-  program += "  if [ \"$__lockstep_status\" -eq 0 ]; then\n    : > \"$__lockstep_dir/outputs\"\n";
-  for (const std::string& name : script.output_variables) {
-    program += fmt::format(
-        "    if [ -n \"${{{0}+x}}\" ]; then printf '%s=%s\\0' {0} \"${{{0}}}\" >> "
-        "\"$__lockstep_dir/outputs\"; fi\n",
-        name);
-  }
-  program += "  fi\n  exit \"$__lockstep_status\"\n}\ntrap __lockstep_finish EXIT\n";
+  // Internal names are set before `set -a` so they are not exported to the steps. No EXIT
+  // trap: a step may set its own, which would replace ours.
+  program += fmt::format("__lockstep_dir={}\n", dir);
   const exec::ResourceLimits& limits = script.limits;
   if (limits.open_files) program += fmt::format("ulimit -n {}\n", *limits.open_files);
   if (limits.file_size_bytes)
@@ -91,8 +88,19 @@ Result<std::vector<std::string>> WriteStepScript(const StepScript& script,
     auto step_file = directory / fmt::format("step-{}.sh", n);
     if (auto written = WriteText(step_file, script.steps[i] + "\n"); !written)
       return std::unexpected(written.error());
-    program += fmt::format("__lockstep_step={}; export -n __lockstep_step\nprintf '%s\\n' {}\n. \"$__lockstep_dir/step-{}.sh\"\n",
-                           n, Quote(StepMarker(n)), n);
+    // The step number is on disk before the step runs, so a failure can be attributed.
+    program += fmt::format(
+        "printf '{}\\n' > \"$__lockstep_dir/step\"\nprintf '%s\\n' {}\n"
+        ". \"$__lockstep_dir/step-{}.sh\"\n",
+        n, Quote(StepMarker(n)), n);
+  }
+  // Reached only when every step succeeded (set -e): read the outputs from the environment.
+  program += ": > \"$__lockstep_dir/outputs\"\n";
+  for (const std::string& name : script.output_variables) {
+    program += fmt::format(
+        "if [ -n \"${{{0}+x}}\" ]; then printf '%s=%s\\0' {0} \"${{{0}}}\" >> "
+        "\"$__lockstep_dir/outputs\"; fi\n",
+        name);
   }
   auto main_file = directory / "run.sh";
   if (auto written = WriteText(main_file, program); !written)
@@ -108,6 +116,8 @@ Result<StepOutcome> ReadStepOutcome(const std::filesystem::path& directory) {
     std::from_chars(text.data(), text.data() + text.size(), outcome.last_step);
   }
   auto outputs = ReadFile(directory / "outputs");
+  std::error_code error;
+  std::filesystem::remove(directory / "outputs", error);
   if (!outputs) {
     if (outputs.error().code() == ErrorCode::kNotFound) return outcome;
     return std::unexpected(outputs.error());

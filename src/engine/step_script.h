@@ -19,7 +19,7 @@ namespace lockstep::engine {
 
 struct StepScript {
   std::vector<std::string> steps;             // each step's Run text, references resolved
-  std::vector<std::string> output_variables;  // names to read back after the last step
+  std::vector<std::string> output_variables;  // shell identifiers, read after the last step
   exec::ResourceLimits limits;                // applied with ulimit before the first step
 };
 
@@ -31,7 +31,7 @@ Result<std::vector<std::string>> WriteStepScript(const StepScript& script,
 
 // What the program left in `directory` when it ended: the number of the step that was
 // running (0 before the first), and the output variables that were set, if it got past the
-// last step.
+// last step. The outputs file is deleted once read: its values are unmasked.
 struct StepOutcome {
   int last_step = 0;
   std::map<std::string, std::string> variables;

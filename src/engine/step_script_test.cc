@@ -41,7 +41,8 @@ class StepScriptTest : public ::testing::Test {
 TEST_F(StepScriptTest, WorkingDirectoryAndAssignmentsCarryToTheNextStep) {
   dir_.Write("api/v", "1.4.2\n");
   StepScript script;
-  script.steps = {"cd api", "VERSION=$(cat v)", "echo \"$PWD\" | sed 's|.*/||'; sh -c 'echo $VERSION'"};
+  script.steps = {"cd api", "VERSION=$(cat v)",
+                  "echo \"$PWD\" | sed 's|.*/||'; sh -c 'echo $VERSION'"};
   script.output_variables = {"VERSION"};
   auto output = Run(script);
   EXPECT_EQ(output.exit_code, 0) << output.err;
@@ -77,6 +78,23 @@ TEST_F(StepScriptTest, OutputVariablesKeepSpacesNewlinesAndEquals) {
                                     {"A", "x = y"}, {"B", "line1\nline2"}, {"EMPTY", ""}}));
 }
 
+TEST_F(StepScriptTest, AStepsOwnExitTrapDoesNotLoseOutputsOrTheStepNumber) {
+  StepScript script;
+  script.steps = {"trap 'echo cleanup' EXIT", "VERSION=2", "false"};
+  script.output_variables = {"VERSION"};
+  auto failed = Run(script);
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_EQ(ReadStepOutcome(dir_.path() / "program")->last_step, 3);
+  script.steps.pop_back();
+  auto passed = Run(script);
+  EXPECT_EQ(passed.exit_code, 0);
+  EXPECT_EQ(WithoutMarkers(passed.out), "cleanup\n");
+  auto outcome = ReadStepOutcome(dir_.path() / "program");
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(outcome->variables, (std::map<std::string, std::string>{{"VERSION", "2"}}));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "program/outputs"));
+}
+
 TEST_F(StepScriptTest, InternalVariablesAreNotExportedToSteps) {
   StepScript script;
   script.steps = {"true", "env | grep -c __lockstep || true"};
@@ -87,8 +105,8 @@ TEST_F(StepScriptTest, InternalVariablesAreNotExportedToSteps) {
 TEST_F(StepScriptTest, LimitsAreAppliedBeforeTheFirstStep) {
   StepScript script;
   script.steps = {"ulimit -n", "ulimit -f"};
-  script.limits = {.open_files = 256, .file_size_bytes = 1 << 20, .cpu_seconds = {},
-                   .address_space_bytes = {}};
+  script.limits = {
+      .open_files = 256, .file_size_bytes = 1 << 20, .cpu_seconds = {}, .address_space_bytes = {}};
   auto output = Run(script);
   EXPECT_EQ(WithoutMarkers(output.out), "256\n1024\n");
 }

@@ -31,4 +31,9 @@ std::string ProcessResult::Describe() const {
   return "ended with an unknown status";
 }
 
+std::string SignalName(int signal) {
+  const char* name = sigabbrev_np(signal);  // glibc
+  return name != nullptr ? fmt::format("SIG{}", name) : fmt::format("signal {}", signal);
+}
+
 }  // namespace lockstep::exec

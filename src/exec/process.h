@@ -17,10 +17,10 @@ using Clock = std::chrono::system_clock;
 // Resource limits applied to the process (and inherited by its children) before the program
 // starts. Unset fields leave the limit lockstep itself runs with.
 struct ResourceLimits {
-  std::optional<uint64_t> open_files = 4096;        // RLIMIT_NOFILE
-  std::optional<uint64_t> file_size_bytes;          // RLIMIT_FSIZE, per file written
-  std::optional<uint64_t> cpu_seconds;              // RLIMIT_CPU
-  std::optional<uint64_t> address_space_bytes;      // RLIMIT_AS (memory)
+  std::optional<uint64_t> open_files = 4096;    // RLIMIT_NOFILE
+  std::optional<uint64_t> file_size_bytes;      // RLIMIT_FSIZE, per file written
+  std::optional<uint64_t> cpu_seconds;          // RLIMIT_CPU
+  std::optional<uint64_t> address_space_bytes;  // RLIMIT_AS (memory)
 };
 
 // Runs the process inside bubblewrap: the whole file system read-only, `writable` paths bound
@@ -83,5 +83,8 @@ struct ProcessResult {
   // "exited with code 3", "killed by signal 9 (Killed)", "timed out after 2m", …
   std::string Describe() const;
 };
+
+// "SIGINT", "SIGTERM", …; "signal N" for a number without a name.
+std::string SignalName(int signal);
 
 }  // namespace lockstep::exec

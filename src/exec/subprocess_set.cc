@@ -244,7 +244,9 @@ std::optional<ProcessFinished> SubprocessSet::WaitForEvent(
       impl.finished.pop_front();
       return ProcessFinished{child->id, std::move(child->result)};
     }
-    if (impl.children.empty()) return std::nullopt;
+    // With nothing to wait for, return at once, unless asked to wait until a deadline (a
+    // run waiting for its turn): then sleep on the wake-up pipe, so a signal still ends it.
+    if (impl.children.empty() && !deadline) return std::nullopt;
 
     SteadyClock::time_point now = SteadyClock::now();
     impl.FireTimers(now);

@@ -61,6 +61,31 @@ TEST_F(SqliteAdmissionTest, QueuedRunWaitsForEveryEarlierRun) {
   EXPECT_EQ(AdmitOk(third), Admission::kAdmitted);
 }
 
+TEST_F(SqliteAdmissionTest, ResumedRunWaitsForALaterRunThatIsRunning) {
+  RunId first = Create(MakeRun("CI"));
+  ASSERT_EQ(AdmitOk(first), Admission::kAdmitted);
+  ASSERT_TRUE(store_->FinishRun(first, RunState::kFailed, "Build failed").has_value());
+  RunId second = Create(MakeRun("CI"));
+  ASSERT_EQ(AdmitOk(second), Admission::kAdmitted);
+  ASSERT_TRUE(store_->ReopenRun(first, {}).has_value());
+  EXPECT_EQ(StateOf(first), RunState::kQueued);
+  EXPECT_EQ(AdmitOk(first), Admission::kWait);
+  Finish(second);
+  EXPECT_EQ(AdmitOk(first), Admission::kAdmitted);
+}
+
+TEST_F(SqliteAdmissionTest, FinishingARunEndsTheActionsItLeftUnfinished) {
+  RunId run = Create(MakeRun("CI"));
+  ASSERT_EQ(AdmitOk(run), Admission::kAdmitted);
+  ASSERT_TRUE(store_->FinishRun(run, RunState::kFailed, "cannot export the sources").has_value());
+  Result<std::vector<ActionRecord>> actions = store_->ListActions(run);
+  ASSERT_TRUE(actions.has_value());
+  for (const ActionRecord& action : *actions) {
+    EXPECT_EQ(action.state, ActionState::kCancelled);
+    EXPECT_EQ(action.reason, "the run ended: cannot export the sources");
+  }
+}
+
 TEST_F(SqliteAdmissionTest, OtherWorkflowsAndRepositoriesDoNotBlock) {
   RunId ci = Create(MakeRun("CI"));
   RunId docs = Create(MakeRun("Docs"));

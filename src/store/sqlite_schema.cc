@@ -123,17 +123,16 @@ struct Identity {
 };
 
 Result<Identity> ReadIdentity(SqliteDatabase& db) {
-  Identity identity;
-  Result<int64_t> value = db.QueryInt("PRAGMA application_id");
-  if (!value) return std::unexpected(value.error());
-  identity.application_id = *value;
-  value = db.QueryInt("PRAGMA user_version");
-  if (!value) return std::unexpected(value.error());
-  identity.version = *value;
-  value = db.QueryInt("SELECT count(*) FROM sqlite_schema");
-  if (!value) return std::unexpected(value.error());
-  identity.objects = *value;
-  return identity;
+  // One statement, so one snapshot: read separately, another process's first migration could
+  // commit in between and make a fresh store look like another application's database.
+  Result<SqliteStatement> query = db.Query(
+      "SELECT (SELECT application_id FROM pragma_application_id), "
+      "(SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)");
+  if (!query) return std::unexpected(query.error());
+  Result<bool> row = query->Step();
+  if (!row) return std::unexpected(row.error());
+  return Identity{
+      .application_id = query->Int(0), .version = query->Int(1), .objects = query->Int(2)};
 }
 
 // Refuses files that are not ours, or are ours but newer than this build.

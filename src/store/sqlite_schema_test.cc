@@ -1,6 +1,8 @@
 #include "store/sqlite_schema.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <string>
@@ -87,6 +89,27 @@ TEST_F(SqliteSchemaTest, FailedMigrationLeavesThePreviousVersion) {
                                             "logic error");
   EXPECT_EQ(QueryInt("PRAGMA user_version"), 1);
   EXPECT_EQ(Tables(), std::vector<std::string>{"one"});
+}
+
+TEST_F(SqliteSchemaTest, ProcessesOpeningANewStoreAtOnceAllSucceed) {
+  // Each child opens the same new file; whichever creates the schema, none may see a half
+  // made store (this once read as "another application's SQLite database").
+  constexpr int kChildren = 6;
+  for (int round = 0; round < 5; ++round) {
+    std::filesystem::path path = dir_.path() / ("race-" + std::to_string(round) + ".db");
+    std::vector<pid_t> children;
+    for (int i = 0; i < kChildren; ++i) {
+      pid_t pid = ::fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) _exit(OpenSqliteStore(path).has_value() ? 0 : 1);
+      children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+      int status = 0;
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "round " << round;
+    }
+  }
 }
 
 TEST_F(SqliteSchemaTest, RefusesStoreFromNewerLockstep) {

@@ -122,6 +122,16 @@ Result<bool> EarlierRunIn(SqliteDatabase& db, const RunRecord& run, std::string_
   return *found != 0;
 }
 
+// Whether another run of the same workflow (earlier or later) is running.
+Result<bool> OtherRunRunning(SqliteDatabase& db, const RunRecord& run) {
+  Result<int64_t> found = db.QueryInt(
+      "SELECT EXISTS (SELECT 1 FROM runs WHERE repository = ?1 AND workflow = ?2 "
+      "AND state = 'running' AND id != ?3)",
+      run.repository, run.workflow, run.id);
+  if (!found) return std::unexpected(found.error());
+  return *found != 0;
+}
+
 // Decides whether `run` may start (see Store::Admit). With `may_write` false it only reads and
 // answers only when the answer changes nothing (the run waits, or was cancelled); nullopt then
 // means "decide again under the write lock". A wait read from a slightly old snapshot is
@@ -141,7 +151,8 @@ Result<std::optional<Admission>> DecideAdmission(SqliteDatabase& db, RunId run, 
     case RunMode::kParallel:
       break;
     case RunMode::kQueued:
-      blocked = EarlierRunIn(db, *record, "'queued', 'running'");
+      blocked = EarlierRunIn(db, *record, "'queued'");
+      if (blocked && !*blocked) blocked = OtherRunRunning(db, *record);
       break;
     case RunMode::kSuperseded:
       if (!may_write) {
@@ -151,7 +162,7 @@ Result<std::optional<Admission>> DecideAdmission(SqliteDatabase& db, RunId run, 
       } else if (Result<void> superseded = SupersedeEarlierRuns(db, *record, now); !superseded) {
         return std::unexpected(superseded.error());
       }
-      blocked = EarlierRunIn(db, *record, "'running'");
+      blocked = OtherRunRunning(db, *record);
       break;
   }
   if (!blocked) return std::unexpected(blocked.error());
@@ -243,9 +254,15 @@ Result<void> SqliteStore::FinishRun(RunId run, RunState state, const std::string
       return Fail(ErrorCode::kInvalidArgument,
                   fmt::format("it already ended as {}", ToString(record->state)));
     }
+    TimeMs now = NowMs();
+    if (Result<void> ended = EndUnfinishedActions(db_, run, ActionState::kCancelled,
+                                                  "the run ended: " + reason, now);
+        !ended) {
+      return ended;
+    }
     Result<int64_t> finished =
         db_.Execute("UPDATE runs SET state = ?1, reason = ?2, finished_at = ?3 WHERE id = ?4",
-                    ToString(state), reason, NowMs(), run);
+                    ToString(state), reason, now, run);
     if (!finished) return std::unexpected(finished.error());
     return {};
   });
@@ -278,7 +295,7 @@ Result<void> SqliteStore::ReopenRun(RunId run, const Owner& owner) {
         run);
     if (!reset) return std::unexpected(reset.error());
     Result<int64_t> reopened = db_.Execute(
-        "UPDATE runs SET state = 'running', reason = '', finished_at = NULL, owner_pid = ?1, "
+        "UPDATE runs SET state = 'queued', reason = '', finished_at = NULL, owner_pid = ?1, "
         "owner_start_time = ?2, started_at = coalesce(started_at, ?3) WHERE id = ?4",
         owner.pid, static_cast<int64_t>(owner.start_time), now, run);
     if (!reopened) return std::unexpected(reopened.error());

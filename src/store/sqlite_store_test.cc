@@ -359,7 +359,7 @@ TEST_F(SqliteStoreTest, ReopenRunKeepsSucceededActionsAndContinuesAttempts) {
   ASSERT_TRUE(store_->ReopenRun(run, {.pid = 777, .start_time = 555}).has_value());
 
   RunRecord record = *store_->GetRun(run);
-  EXPECT_EQ(record.state, RunState::kRunning);
+  EXPECT_EQ(record.state, RunState::kQueued);
   EXPECT_EQ(record.reason, "");
   EXPECT_EQ(record.owner.pid, 777);
   EXPECT_EQ(record.owner.start_time, 555u);

@@ -126,9 +126,9 @@ struct VariableRecord {
 
 // The outcome of asking to start a queued run under its workflow's RunMode.
 enum class Admission {
-  kAdmitted,    // the run is now running
-  kWait,        // an earlier run of the same workflow holds the turn; ask again later
-  kCancelled,   // a newer run superseded this one (RunMode SUPERSEDED); it is now cancelled
+  kAdmitted,   // the run is now running
+  kWait,       // an earlier run of the same workflow holds the turn; ask again later
+  kCancelled,  // a newer run superseded this one (RunMode SUPERSEDED); it is now cancelled
 };
 
 // A run or action found "running" or "queued" whose owner process is gone.
@@ -147,17 +147,21 @@ class Store {
 
   // Decides, atomically across processes, whether a queued run may start. Runs are the same
   // workflow when `repository` and `workflow` match. PARALLEL: always admitted. QUEUED:
-  // admitted when no earlier run of the workflow is queued or running. SUPERSEDED: first
-  // cancels every earlier run of the workflow still queued (reason "superseded by run N"),
-  // then admitted when none is running. A run already cancelled returns kCancelled.
+  // admitted when no earlier run of the workflow is queued and no other run of it is running
+  // (a resumed run is earlier than runs that started since). SUPERSEDED: first cancels every
+  // earlier run of the workflow still queued (reason "superseded by run N"), then admitted
+  // when no other run of it is running. A run already cancelled returns kCancelled.
   virtual Result<Admission> Admit(RunId run) = 0;
 
-  // Marks a run finished (a final state) with a reason (empty for success).
+  // Marks a run finished (a final state) with a reason (empty for success). Actions it left
+  // unfinished (pending, ready, running) end as cancelled with the reason "the run ended:
+  // REASON", in the same transaction, so a finished run never holds a running action.
   virtual Result<void> FinishRun(RunId run, RunState state, const std::string& reason) = 0;
 
-  // Takes a run that ended (failed, cancelled, interrupted) back to running under a new
-  // owner, for `--resume`; every action that did not succeed goes back to pending with its
-  // reason cleared. Fails with kInvalidArgument when the run is still running or succeeded.
+  // Takes a run that ended (failed, cancelled, interrupted) back to queued under a new owner,
+  // for `--resume` (it then goes through Admit like a new run); every action that did not
+  // succeed goes back to pending with its reason cleared. Fails with kInvalidArgument when the run
+  // is still running or succeeded.
   virtual Result<void> ReopenRun(RunId run, const Owner& owner) = 0;
 
   // Sets an action's state and reason (and exit code when given). Moving to running starts a

@@ -1,10 +1,10 @@
 // A dependency-free test runner that writes a JUnit report, as most test runners can.
+#include "../src/greeting.h"
+
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include "../src/greeting.h"
 
 struct Case {
   std::string name;

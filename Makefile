@@ -4,7 +4,7 @@
 
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test release debug bench fuzz format clean
+.PHONY: demo test release debug bench bench-engine fuzz format clean
 
 demo: release
 	scripts/demo
@@ -23,6 +23,11 @@ release:
 bench: release
 	scripts/bootstrap bench
 	bench/validate.sh
+	bench/run.sh
+
+bench-engine: release
+	scripts/bootstrap bench
+	bench/run.sh
 
 fuzz:
 	scripts/bootstrap fuzz

@@ -95,7 +95,8 @@ Result<std::vector<std::string>> WriteStepScript(const StepScript& script,
         n, Quote(StepMarker(n)), n);
   }
   // Reached only when every step succeeded (set -e): read the outputs from the environment.
-  program += ": > \"$__lockstep_dir/outputs\"\n";
+  // No file when there is nothing to read: every file created costs, per action.
+  if (!script.output_variables.empty()) program += ": > \"$__lockstep_dir/outputs\"\n";
   for (const std::string& name : script.output_variables) {
     program += fmt::format(
         "if [ -n \"${{{0}+x}}\" ]; then printf '%s=%s\\0' {0} \"${{{0}}}\" >> "

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <unordered_map>
 #include <utility>
 
 namespace lockstep::store {
@@ -36,16 +37,55 @@ Error SqliteError(int rc) {
   return Error(code, sqlite3_errstr(rc));
 }
 
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(statement_); }
+// Idle prepared statements by SQL text, one per text. A statement in use is out of the cache;
+// a second user of the same text while the first still holds it prepares its own.
+class StatementCache {
+ public:
+  ~StatementCache() {
+    for (auto& [sql, statement] : idle_) sqlite3_finalize(statement);
+  }
+  sqlite3_stmt* Take(const std::string& sql) {
+    auto it = idle_.find(sql);
+    if (it == idle_.end()) return nullptr;
+    sqlite3_stmt* statement = it->second;
+    idle_.erase(it);
+    return statement;
+  }
+  void Give(std::string sql, sqlite3_stmt* statement) {
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
+    if (!idle_.emplace(std::move(sql), statement).second) sqlite3_finalize(statement);
+  }
+
+ private:
+  std::unordered_map<std::string, sqlite3_stmt*> idle_;
+};
+
+void SqliteStatement::Release() {
+  if (statement_ == nullptr) return;
+  if (cache_ != nullptr) {
+    cache_->Give(std::move(sql_), statement_);
+  } else {
+    sqlite3_finalize(statement_);
+  }
+  statement_ = nullptr;
+}
+
+SqliteStatement::~SqliteStatement() { Release(); }
 
 SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
-    : statement_(std::exchange(other.statement_, nullptr)), bind_error_(other.bind_error_) {}
+    : statement_(std::exchange(other.statement_, nullptr)),
+      bind_error_(other.bind_error_),
+      cache_(other.cache_),
+      sql_(std::move(other.sql_)) {}
 
 SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(statement_);
+    Release();
     statement_ = std::exchange(other.statement_, nullptr);
     bind_error_ = other.bind_error_;
+    cache_ = other.cache_;
+    sql_ = std::move(other.sql_);
   }
   return *this;
 }
@@ -118,15 +158,24 @@ Result<SqliteDatabase> SqliteDatabase::Open(const std::filesystem::path& path) {
   return owner;
 }
 
-SqliteDatabase::~SqliteDatabase() { sqlite3_close_v2(db_); }
+SqliteDatabase::SqliteDatabase() = default;
+
+SqliteDatabase::SqliteDatabase(sqlite3* db) : db_(db), cache_(std::make_unique<StatementCache>()) {}
+
+SqliteDatabase::~SqliteDatabase() {
+  cache_.reset();  // finalize idle statements before closing
+  sqlite3_close_v2(db_);
+}
 
 SqliteDatabase::SqliteDatabase(SqliteDatabase&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)) {}
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
 
 SqliteDatabase& SqliteDatabase::operator=(SqliteDatabase&& other) noexcept {
   if (this != &other) {
+    cache_.reset();
     sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
@@ -140,12 +189,16 @@ Result<void> SqliteDatabase::ExecuteScript(std::string_view sql) {
 }
 
 Result<SqliteStatement> SqliteDatabase::Prepare(std::string_view sql) {
+  std::string key(sql);
+  if (sqlite3_stmt* cached = cache_->Take(key)) return SqliteStatement(cached, cache_.get(), key);
   sqlite3_stmt* statement = nullptr;
-  int rc =
-      sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &statement, nullptr);
-  SqliteStatement owner(statement);
-  if (rc != SQLITE_OK) return std::unexpected(SqliteError(rc));
-  return owner;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(statement);
+    return std::unexpected(SqliteError(rc));
+  }
+  return SqliteStatement(statement, cache_.get(), std::move(key));
 }
 
 int64_t SqliteDatabase::Changes() const { return sqlite3_changes64(db_); }

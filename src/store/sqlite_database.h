@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <memory>
 #include <utility>
 
 #include "base/error.h"
@@ -20,6 +21,8 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace lockstep::store {
+
+class StatementCache;
 
 // An Error for SQLite result code `rc`: kUnavailable for busy/locked (retrying may work),
 // kCorruption for a damaged or foreign file, kIoError for disk full and I/O failures,
@@ -34,6 +37,10 @@ class SqliteStatement {
  public:
   SqliteStatement() = default;
   explicit SqliteStatement(sqlite3_stmt* statement) : statement_(statement) {}
+  // A statement that goes back to `cache` (reset, bindings cleared) instead of being
+  // finalized; the cache must outlive it.
+  SqliteStatement(sqlite3_stmt* statement, StatementCache* cache, std::string sql)
+      : statement_(statement), cache_(cache), sql_(std::move(sql)) {}
   ~SqliteStatement();
   SqliteStatement(SqliteStatement&& other) noexcept;
   SqliteStatement& operator=(SqliteStatement&& other) noexcept;
@@ -76,8 +83,12 @@ class SqliteStatement {
   std::string Text(int column) const;
 
  private:
+  void Release();
+
   sqlite3_stmt* statement_ = nullptr;
   int bind_error_ = 0;  // the first failed bind's result code, 0 when all succeeded
+  StatementCache* cache_ = nullptr;
+  std::string sql_;  // the key to return it under, when cached
 };
 
 // One connection. Move-only; closes the connection on destruction.
@@ -88,7 +99,7 @@ class SqliteDatabase {
   // first statement. Fails with the open error (kIoError, kPermissionDenied, …).
   static Result<SqliteDatabase> Open(const std::filesystem::path& path);
 
-  SqliteDatabase() = default;
+  SqliteDatabase();
   ~SqliteDatabase();
   SqliteDatabase(SqliteDatabase&& other) noexcept;
   SqliteDatabase& operator=(SqliteDatabase&& other) noexcept;
@@ -128,6 +139,9 @@ class SqliteDatabase {
     return statement->Int(0);
   }
 
+  // Prepares `sql`, or reuses the statement prepared for the same text earlier: preparing
+  // costs more than running the small statements the store uses. Statements must not outlive
+  // the database.
   Result<SqliteStatement> Prepare(std::string_view sql);
   int64_t Changes() const;
   int64_t LastInsertRowId() const;
@@ -135,9 +149,10 @@ class SqliteDatabase {
   bool InTransaction() const;
 
  private:
-  explicit SqliteDatabase(sqlite3* db) : db_(db) {}
+  explicit SqliteDatabase(sqlite3* db);
 
   sqlite3* db_ = nullptr;
+  std::unique_ptr<StatementCache> cache_;  // behind a pointer: statements keep its address
 };
 
 // A write transaction: BEGIN IMMEDIATE takes the database's write lock up front (waiting up to

@@ -31,14 +31,14 @@ class Graph {
                                           : a.first.column < b.first.column;
     });
     for (auto& [mark, name] : named) names_.push_back(std::move(name));
+    known_.insert(names_.begin(), names_.end());
   }
 
   void Check() {
     CheckUniqueNames();
     ResolveDependsOn();
     FindCycles();
-    if (has_cycle_) return;  // upstream sets are meaningless in a cyclic graph
-    for (const Action& action : workflow_.actions) ComputeUpstream(action.name);
+    if (has_cycle_) return;  // "upstream" is meaningless in a cyclic graph
     CheckArtifacts();
     for (const Action& action : workflow_.actions) CheckReferences(action);
     if (workflow_.actions.size() > kMaxActions) {
@@ -78,18 +78,12 @@ class Graph {
     for (const auto& [mark, entry] : all) check(entry.first, mark, entry.second);
   }
 
-  bool Exists(const std::string& name) const {
-    return workflow_.FindAction(name) != nullptr || workflow_.FindGroup(name) != nullptr;
-  }
+  bool Exists(const std::string& name) const { return known_.contains(name); }
 
   void ResolveDependsOn() {
     auto resolve = [&](const std::string& from, const std::vector<Located<std::string>>& entries,
                        std::string_view what, const std::string& own_group) {
       std::vector<Edge> resolved;
-      std::vector<std::string> others;
-      for (const std::string& name : names_) {
-        if (name != from) others.push_back(name);
-      }
       for (const auto& entry : entries) {
         if (entry.value == from) {
           c_.Error(entry.mark, fmt::format("{} '{}' depends on itself", what, from));
@@ -99,6 +93,10 @@ class Graph {
         } else if (!Exists(entry.value)) {
           std::string message =
               fmt::format("{} '{}' depends on unknown action '{}'", what, from, entry.value);
+          std::vector<std::string> others;  // only on this rare path: it is O(actions)
+          for (const std::string& name : names_) {
+            if (name != from) others.push_back(name);
+          }
           if (auto suggestion = ClosestMatch(entry.value, others)) {
             message += fmt::format("; did you mean '{}'?", *suggestion);
           }
@@ -195,20 +193,23 @@ class Graph {
     return nullptr;
   }
 
-  // Every action `name` waits for, directly or through groups.
-  const std::set<std::string>& ComputeUpstream(const std::string& name) {
-    if (auto it = upstream_.find(name); it != upstream_.end()) return it->second;
-    std::set<std::string> result;
-    for (const Edge& edge : edges_[name]) {
-      if (workflow_.FindAction(edge.to) != nullptr) result.insert(edge.to);
-      const std::set<std::string>& further = ComputeUpstream(edge.to);
-      result.insert(further.begin(), further.end());
-    }
-    return upstream_[name] = std::move(result);
-  }
-
+  // Whether `consumer` waits for `producer`, directly or through groups: a search from the
+  // consumer along its edges, asked only for the artifacts and variables a workflow uses, so
+  // that a large graph without them costs nothing here.
   bool IsUpstream(const std::string& producer, const std::string& consumer) {
-    return ComputeUpstream(consumer).contains(producer);
+    std::set<std::string_view> seen = {consumer};
+    std::vector<std::string_view> pending = {consumer};
+    while (!pending.empty()) {
+      std::string_view node = pending.back();
+      pending.pop_back();
+      auto edges = edges_.find(std::string(node));
+      if (edges == edges_.end()) continue;
+      for (const Edge& edge : edges->second) {
+        if (edge.to == producer) return true;
+        if (seen.insert(edge.to).second) pending.push_back(edge.to);
+      }
+    }
+    return false;
   }
 
   // Input artifacts must come from another action. CodeCatalyst adds the dependency when the
@@ -392,8 +393,8 @@ class Graph {
   Checker& c_;
   std::vector<std::string> names_;  // groups and actions, in file order
   std::map<std::string, std::vector<Edge>> edges_;
+  std::set<std::string> known_;  // every action and group name, for O(log n) lookups
   std::map<std::string, std::vector<Edge>> group_depends_on_;
-  std::map<std::string, std::set<std::string>> upstream_;
   bool has_cycle_ = false;
 };
 

@@ -159,9 +159,11 @@ AttemptOutcome ActionAttempt::Collect(const exec::ProcessResult& result,
     outcome.outputs[declared.value] = value;
     variables.push_back({definition.name, declared.value, value});
   }
-  if (auto stored = context_.store->SetVariables(context_.run_id, definition.name, variables);
-      !stored) {
-    return fail(stored.error());
+  if (!definition.output_variables.empty()) {
+    if (auto stored = context_.store->SetVariables(context_.run_id, definition.name, variables);
+        !stored) {
+      return fail(stored.error());
+    }
   }
   auto artifacts =
       StoreArtifacts(definition, default_dir_, context_.run_directory / "artifacts", *log_);

@@ -2,7 +2,6 @@
 
 #include <fmt/core.h>
 
-#include "base/file.h"
 #include "engine/action_environment.h"
 #include "engine/action_outputs.h"
 #include "engine/action_workspace.h"
@@ -15,8 +14,11 @@ namespace fs = std::filesystem;
 using store::ActionState;
 
 ActionAttempt::ActionAttempt(const AttemptContext& context, const PreparedAction& action,
-                             fs::path log_path)
-    : context_(context), action_(action), log_path_(std::move(log_path)) {
+                             fs::path log_path, fs::path workspace)
+    : context_(context),
+      action_(action),
+      log_path_(std::move(log_path)),
+      workspace_(std::move(workspace)) {
   for (const std::string& name : action_.secrets)
     secret_values_.push_back(context_.request->secrets.at(name));
   for (const auto& source : action_.action->input_sources)
@@ -59,14 +61,13 @@ Result<exec::ProcessId> ActionAttempt::Start(exec::SubprocessSet& processes) {
   if (!log) return std::unexpected(log.error());
   log_ = std::move(*log);
 
-  auto workspace =
-      PrepareActionWorkspace(definition, context_.run_directory / "actions" / definition.name,
-                             context_.snapshot, *context_.artifacts, *context_.cache, *log_);
+  auto workspace = PrepareActionWorkspace(definition, workspace_, context_.snapshot,
+                                          *context_.artifacts, *context_.cache, *log_);
   if (!workspace) return std::unexpected(workspace.error());
   workspace_ = workspace->root;
   default_dir_ = workspace->default_dir;
-  script_dir_ = workspace->script_dir;
-  auto argv = WriteStepScript(script, script_dir_);
+  temp_dir_ = workspace->temp_dir;
+  auto argv = StepProgram(script, OutputsFile(), temp_dir_ / ".lockstep-program.sh");
   if (!argv) return std::unexpected(argv.error());
 
   exec::ProcessSpec spec;
@@ -93,7 +94,7 @@ std::vector<std::string> ActionAttempt::Environment(
                                .branch = run.branch,
                                .workspace = workspace_,
                                .default_dir = default_dir_,
-                               .temp_dir = workspace_ / ".lockstep/tmp",
+                               .temp_dir = temp_dir_,
                                .resolve = context_.value_of,
                                .run_variables = &context_.request->variables,
                                .secrets = {}};
@@ -101,8 +102,6 @@ std::vector<std::string> ActionAttempt::Environment(
     input.secrets[name] = context_.request->secrets.at(name);
   std::vector<std::string> environment = ActionEnvironment(input);
   for (const auto& [name, value] : reference_values) environment.push_back(name + "=" + value);
-  std::error_code error;
-  fs::create_directories(input.temp_dir, error);
   return environment;
 }
 
@@ -110,7 +109,6 @@ AttemptOutcome ActionAttempt::Collect(const exec::ProcessResult& result,
                                       const std::string& cancel_reason) {
   const workflow::Action& definition = *action_.action;
   AttemptOutcome outcome;
-  auto steps = ReadStepOutcome(script_dir_);
   if (result.cancelled) {
     outcome.state = cancel_reason.empty() ? ActionState::kFailed : ActionState::kCancelled;
     outcome.reason = cancel_reason.empty() ? "cancelled" : cancel_reason;
@@ -129,7 +127,8 @@ AttemptOutcome ActionAttempt::Collect(const exec::ProcessResult& result,
   if (!result.succeeded()) {
     outcome.state = ActionState::kFailed;
     outcome.exit_code = result.exit_code;
-    int step = steps ? steps->last_step : 0;
+    // Markers come through stdout: past the output cap they are lost, so say no step then.
+    int step = result.dropped_bytes > 0 ? 0 : log_->last_step();
     const auto& texts = action_.steps;
     outcome.reason =
         result.timed_out || step <= 0 || step > static_cast<int>(texts.size())
@@ -146,12 +145,13 @@ AttemptOutcome ActionAttempt::Collect(const exec::ProcessResult& result,
     outcome.reason = Mask(error.message());
     return outcome;
   };
+  auto steps = ReadStepOutputs(OutputsFile());
   if (!steps) return fail(steps.error());
 
   std::vector<store::VariableRecord> variables;
   for (const auto& declared : definition.output_variables) {
-    auto it = steps->variables.find(declared.value);
-    if (it == steps->variables.end()) {
+    auto it = steps->find(declared.value);
+    if (it == steps->end()) {
       log_->Note(fmt::format("output variable {} was not set", declared.value));
       continue;
     }
@@ -176,6 +176,8 @@ AttemptOutcome ActionAttempt::Collect(const exec::ProcessResult& result,
   return outcome;
 }
 
+std::filesystem::path ActionAttempt::OutputsFile() const { return temp_dir_ / ".lockstep-outputs"; }
+
 void ActionAttempt::SaveCaches() {
   for (const CacheEntry& entry : CacheEntries(*action_.action)) {
     auto saved = context_.cache->Save(entry, default_dir_);
@@ -192,10 +194,6 @@ void ActionAttempt::Close(AttemptOutcome& outcome) {
     }
     log_tail_ = log_->tail();
     log_.reset();
-  }
-  if (outcome.state == ActionState::kSucceeded && !context_.request->keep_workspaces &&
-      !workspace_.empty()) {
-    (void)RemoveTree(workspace_);  // a leftover folder is removed before the next attempt
   }
 }
 

@@ -47,9 +47,10 @@ struct AttemptOutcome {
 
 class ActionAttempt {
  public:
-  // `log_path` is where this attempt's log goes (recorded in the store by the caller first).
+  // `log_path` is where this attempt's log goes (recorded in the store by the caller first);
+  // `workspace` the folder it runs in (see action_workspace.h).
   ActionAttempt(const AttemptContext& context, const PreparedAction& action,
-                std::filesystem::path log_path);
+                std::filesystem::path log_path, std::filesystem::path workspace);
 
   // Opens the log, prepares the workspace, writes the step program and starts it.
   Result<exec::ProcessId> Start(exec::SubprocessSet& processes);
@@ -62,7 +63,7 @@ class ActionAttempt {
   void SaveCaches();
 
   // Notes `reason` in the log (masked) and closes it; a failed close turns a success into a
-  // failure. Removes the workspace of a success unless asked to keep it.
+  // failure.
   void Close(AttemptOutcome& outcome);
 
   // Masks the values of the secrets this action can see.
@@ -70,9 +71,11 @@ class ActionAttempt {
 
   void FlushLog();
   bool has_source() const { return has_source_; }
+  const std::filesystem::path& workspace() const { return workspace_; }
   const std::vector<std::string>& log_tail() const { return log_tail_; }
 
  private:
+  std::filesystem::path OutputsFile() const;
   std::vector<std::string> Environment(
       const std::vector<std::pair<std::string, std::string>>& reference_values) const;
 
@@ -82,7 +85,7 @@ class ActionAttempt {
   std::unique_ptr<ActionLog> log_;
   std::filesystem::path workspace_;
   std::filesystem::path default_dir_;
-  std::filesystem::path script_dir_;
+  std::filesystem::path temp_dir_;
   bool has_source_ = false;
   std::vector<std::string> secret_values_;
   std::vector<std::string> log_tail_;

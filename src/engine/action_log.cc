@@ -53,6 +53,7 @@ void ActionLog::Write(exec::Clock::time_point time, std::string_view stream,
 void ActionLog::OnLine(const exec::OutputLine& line) {
   if (line.stream == exec::Stream::kStdout) {
     if (int step = ParseStepMarker(line.text); step > 0) {
+      last_step_ = step;
       const size_t index = static_cast<size_t>(step - 1);
       Write(line.time, "---",
             fmt::format("step {}/{}: {}", step, step_titles_.size(),

@@ -40,6 +40,9 @@ class ActionLog : public exec::OutputSink {
   // PATH: No space left on device").
   Result<void> Close();
 
+  // The number of the last step the program announced (0 before the first).
+  int last_step() const { return last_step_; }
+
   // The last lines written, for a failure summary.
   const std::vector<std::string>& tail() const { return tail_; }
 
@@ -50,6 +53,7 @@ class ActionLog : public exec::OutputSink {
   std::filesystem::path path_;
   std::vector<std::string> step_titles_;
   int write_errno_ = 0;
+  int last_step_ = 0;
   std::vector<std::string> tail_;
 };
 

@@ -10,17 +10,55 @@ namespace lockstep::engine {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+bool IsEmptyDirectory(const fs::path& path) {
+  std::error_code error;
+  return fs::is_directory(path, error) && fs::is_empty(path, error) && !error;
+}
+
+// A folder holding only an empty .tmp: ready for an action as it is.
+bool IsEmptySlot(const fs::path& root) {
+  std::error_code error;
+  auto entries = fs::directory_iterator(root, error);
+  if (error) return false;
+  for (const fs::directory_entry& entry : entries) {
+    if (entry.path().filename() != ".tmp") return false;
+  }
+  return IsEmptyDirectory(root / ".tmp");
+}
+
+}  // namespace
+
+bool RecycleActionWorkspace(const fs::path& root) {
+  std::error_code error;
+  for (const fs::path& directory : {root, root / ".tmp"}) {
+    std::vector<fs::path> doomed;
+    for (const fs::directory_entry& entry : fs::directory_iterator(directory, error)) {
+      if (directory == root && entry.path().filename() == ".tmp") continue;
+      doomed.push_back(entry.path());
+    }
+    if (error) return false;
+    for (const fs::path& path : doomed) {
+      if (!RemoveTree(path)) return false;
+    }
+  }
+  return IsEmptySlot(root);
+}
+
 Result<ActionWorkspace> PrepareActionWorkspace(const workflow::Action& action, const fs::path& root,
                                                const SourceSnapshot* snapshot,
                                                const std::map<std::string, fs::path>& artifacts,
                                                FileCache& cache, ActionLog& log) {
-  ActionWorkspace workspace{root, {}, root / ".lockstep"};
-  if (auto removed = RemoveTree(root); !removed) return std::unexpected(removed.error());
-  std::error_code error;
-  fs::create_directories(workspace.script_dir, error);
-  if (error) {
-    return Fail(ErrorCode::kIoError,
-                fmt::format("cannot create {}: {}", root.string(), error.message()));
+  ActionWorkspace workspace{root, {}, root / ".tmp"};
+  if (!IsEmptySlot(root)) {
+    if (auto removed = RemoveTree(root); !removed) return std::unexpected(removed.error());
+    std::error_code error;
+    fs::create_directories(workspace.temp_dir, error);
+    if (error) {
+      return Fail(ErrorCode::kIoError,
+                  fmt::format("cannot create {}: {}", root.string(), error.message()));
+    }
   }
   for (const auto& source : action.input_sources) {
     if (source.value != "WorkflowSource" || snapshot == nullptr) continue;
@@ -40,15 +78,7 @@ Result<ActionWorkspace> PrepareActionWorkspace(const workflow::Action& action, c
     if (!copied) return std::unexpected(copied.error());
     if (workspace.default_dir.empty()) workspace.default_dir = destination;
   }
-  if (workspace.default_dir.empty()) {
-    workspace.default_dir = root / "work";
-    fs::create_directories(workspace.default_dir, error);
-    if (error) {
-      return Fail(
-          ErrorCode::kIoError,
-          fmt::format("cannot create {}: {}", workspace.default_dir.string(), error.message()));
-    }
-  }
+  if (workspace.default_dir.empty()) workspace.default_dir = root;
   for (const CacheEntry& entry : CacheEntries(action)) {
     auto restored = cache.Restore(entry, workspace.default_dir);
     if (!restored) return std::unexpected(restored.error());

@@ -11,14 +11,8 @@ namespace lockstep::engine {
 namespace {
 
 constexpr std::string_view kMarkerPrefix = "\x1elockstep-step ";
-
-Result<void> WriteText(const std::filesystem::path& path, std::string_view text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return std::unexpected(ErrnoError(errno, "cannot write " + path.string()));
-  return {};
-}
+// Linux refuses a single argument longer than 128 KiB (MAX_ARG_STRLEN); stay well below.
+constexpr size_t kMaxInlineProgram = 96 * 1024;
 
 // Single-quotes `text` for bash.
 std::string Quote(std::string_view text) {
@@ -62,19 +56,15 @@ std::string StepTitle(std::string_view run) {
   return std::string(first) + (more ? " …" : "");
 }
 
-Result<std::vector<std::string>> WriteStepScript(const StepScript& script,
-                                                 const std::filesystem::path& directory) {
-  std::error_code error;
-  std::filesystem::create_directories(directory, error);
-  if (error)
-    return Fail(ErrorCode::kIoError,
-                "cannot create " + directory.string() + ": " + error.message());
-  const std::string dir = Quote(directory.string());
-  std::string program;
-  program += "# Written by lockstep: runs this action's Steps in one shell.\n";
-  // Internal names are set before `set -a` so they are not exported to the steps. No EXIT
-  // trap: a step may set its own, which would replace ours.
-  program += fmt::format("__lockstep_dir={}\n", dir);
+Result<std::vector<std::string>> StepProgram(const StepScript& script,
+                                             const std::filesystem::path& outputs_file,
+                                             const std::filesystem::path& program_file) {
+  std::string program = "# Written by lockstep: runs this action's Steps in one shell.\n";
+  // The step texts are held in variables set before `set -a`, so they are not exported, and
+  // run with eval, which, like sourcing a file, runs them in this shell: `cd` and assignments
+  // carry to the next step. No EXIT trap: a step may set its own, which would replace ours.
+  for (size_t i = 0; i < script.steps.size(); ++i)
+    program += fmt::format("__lockstep_step_{}={}\n", i + 1, Quote(script.steps[i]));
   const exec::ResourceLimits& limits = script.limits;
   if (limits.open_files) program += fmt::format("ulimit -n {}\n", *limits.open_files);
   if (limits.file_size_bytes)
@@ -84,43 +74,38 @@ Result<std::vector<std::string>> WriteStepScript(const StepScript& script,
     program += fmt::format("ulimit -v {}\n", (*limits.address_space_bytes + 1023) / 1024);
   program += "set -ea\n";
   for (size_t i = 0; i < script.steps.size(); ++i) {
-    const int n = static_cast<int>(i + 1);
-    auto step_file = directory / fmt::format("step-{}.sh", n);
-    if (auto written = WriteText(step_file, script.steps[i] + "\n"); !written)
-      return std::unexpected(written.error());
-    // The step number is on disk before the step runs, so a failure can be attributed.
-    program += fmt::format(
-        "printf '{}\\n' > \"$__lockstep_dir/step\"\nprintf '%s\\n' {}\n"
-        ". \"$__lockstep_dir/step-{}.sh\"\n",
-        n, Quote(StepMarker(n)), n);
+    program += fmt::format("printf '%s\\n' {} || :\neval \"$__lockstep_step_{}\"\n",
+                           Quote(StepMarker(static_cast<int>(i + 1))), i + 1);
   }
   // Reached only when every step succeeded (set -e): read the outputs from the environment.
-  // No file when there is nothing to read: every file created costs, per action.
-  if (!script.output_variables.empty()) program += ": > \"$__lockstep_dir/outputs\"\n";
-  for (const std::string& name : script.output_variables) {
-    program += fmt::format(
-        "if [ -n \"${{{0}+x}}\" ]; then printf '%s=%s\\0' {0} \"${{{0}}}\" >> "
-        "\"$__lockstep_dir/outputs\"; fi\n",
-        name);
+  if (!script.output_variables.empty()) {
+    const std::string outputs = Quote(outputs_file.string());
+    program += fmt::format(": > {}\n", outputs);
+    for (const std::string& name : script.output_variables) {
+      program += fmt::format(
+          "if [ -n \"${{{0}+x}}\" ]; then printf '%s=%s\\0' {0} \"${{{0}}}\" >> {1}; fi\n", name,
+          outputs);
+    }
   }
-  auto main_file = directory / "run.sh";
-  if (auto written = WriteText(main_file, program); !written)
-    return std::unexpected(written.error());
-  return std::vector<std::string>{"bash", "--noprofile", "--norc", main_file.string()};
+  if (program.size() <= kMaxInlineProgram) {
+    return std::vector<std::string>{"bash", "--noprofile", "--norc",
+                                    "-c",   program,       "lockstep-steps"};
+  }
+  std::ofstream out(program_file, std::ios::binary | std::ios::trunc);
+  out << program;
+  out.close();
+  if (!out) return std::unexpected(ErrnoError(errno, "cannot write " + program_file.string()));
+  return std::vector<std::string>{"bash", "--noprofile", "--norc", program_file.string()};
 }
 
-Result<StepOutcome> ReadStepOutcome(const std::filesystem::path& directory) {
-  StepOutcome outcome;
-  if (auto step = ReadFile(directory / "step")) {
-    std::string_view text = *step;
-    while (!text.empty() && (text.back() == '\n')) text.remove_suffix(1);
-    std::from_chars(text.data(), text.data() + text.size(), outcome.last_step);
-  }
-  auto outputs = ReadFile(directory / "outputs");
+Result<std::map<std::string, std::string>> ReadStepOutputs(
+    const std::filesystem::path& outputs_file) {
+  std::map<std::string, std::string> variables;
+  auto outputs = ReadFile(outputs_file);
   std::error_code error;
-  std::filesystem::remove(directory / "outputs", error);
+  std::filesystem::remove(outputs_file, error);
   if (!outputs) {
-    if (outputs.error().code() == ErrorCode::kNotFound) return outcome;
+    if (outputs.error().code() == ErrorCode::kNotFound) return variables;
     return std::unexpected(outputs.error());
   }
   std::string_view rest = *outputs;
@@ -129,13 +114,12 @@ Result<StepOutcome> ReadStepOutcome(const std::filesystem::path& directory) {
     std::string_view entry = rest.substr(0, end);
     size_t equals = entry.find('=');
     if (equals != std::string_view::npos) {
-      outcome.variables[std::string(entry.substr(0, equals))] =
-          std::string(entry.substr(equals + 1));
+      variables[std::string(entry.substr(0, equals))] = std::string(entry.substr(equals + 1));
     }
     if (end == std::string_view::npos) break;
     rest.remove_prefix(end + 1);
   }
-  return outcome;
+  return variables;
 }
 
 }  // namespace lockstep::engine

@@ -4,6 +4,10 @@
 // (`set -a`), as in AWS's own runner; the first command that fails (`set -e`) fails its step
 // and the action. After the last step the declared output variables are read from the
 // shell's environment. Pure apart from the files it writes; thread-safe.
+//
+// The program is handed to bash as an argument, not written to a file, and announces each
+// step on stdout with a marker line that the log turns into "step N/M: …": creating and
+// deleting files per action is what costs most on some file systems.
 #pragma once
 
 #include <filesystem>
@@ -23,23 +27,19 @@ struct StepScript {
   exec::ResourceLimits limits;                // applied with ulimit before the first step
 };
 
-// Writes the program and one file per step into `directory` (created; it must be private to
-// the action) and returns the argv that runs it. Step files are sourced, not executed, so a
-// step's `cd` and assignments reach the next one.
-Result<std::vector<std::string>> WriteStepScript(const StepScript& script,
-                                                 const std::filesystem::path& directory);
+// The argv that runs `script`. Output variables are written to `outputs_file` (whose folder
+// must exist). A program too long for one argument is written to `program_file` instead.
+Result<std::vector<std::string>> StepProgram(const StepScript& script,
+                                             const std::filesystem::path& outputs_file,
+                                             const std::filesystem::path& program_file);
 
-// What the program left in `directory` when it ended: the number of the step that was
-// running (0 before the first), and the output variables that were set, if it got past the
-// last step. The outputs file is deleted once read: its values are unmasked.
-struct StepOutcome {
-  int last_step = 0;
-  std::map<std::string, std::string> variables;
-};
-Result<StepOutcome> ReadStepOutcome(const std::filesystem::path& directory);
+// The output variables the program left in `outputs_file` when it got past the last step;
+// empty when it did not. The file is deleted once read: its values are unmasked.
+Result<std::map<std::string, std::string>> ReadStepOutputs(
+    const std::filesystem::path& outputs_file);
 
 // The marker line the program prints to stdout before step `n` ("\x1elockstep-step n"),
-// and its parser for log writers: the step number, or 0 when `line` is not a marker.
+// and its parser: the step number, or 0 when `line` is not a marker.
 std::string StepMarker(int n);
 int ParseStepMarker(std::string_view line);
 

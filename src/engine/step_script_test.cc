@@ -13,22 +13,33 @@ using lockstep::testing::TempDir;
 
 class StepScriptTest : public ::testing::Test {
  protected:
-  // Writes the program for `script` and runs it with bash in the temporary directory.
+  // Runs the program for `script` with bash in the temporary directory.
   lockstep::testing::CommandOutput Run(const StepScript& script) {
-    auto argv = WriteStepScript(script, dir_.path() / "program");
+    auto argv = StepProgram(script, outputs_, dir_.path() / "program.sh");
     EXPECT_TRUE(argv) << argv.error().message();
     std::vector<std::string> command = *argv;
     command[0] = "/bin/bash";
     return RunProgram(command, dir_.path());
   }
 
-  static std::string WithoutMarkers(const std::string& out) {
+  std::map<std::string, std::string> Outputs() {
+    auto outputs = ReadStepOutputs(outputs_);
+    EXPECT_TRUE(outputs) << outputs.error().message();
+    return outputs.value_or(std::map<std::string, std::string>{});
+  }
+
+  // The output without marker lines, and the last step a marker announced.
+  static std::string WithoutMarkers(const std::string& out, int* last_step = nullptr) {
     std::string kept;
     size_t start = 0;
     while (start < out.size()) {
       size_t end = out.find('\n', start);
       std::string line = out.substr(start, end - start);
-      if (ParseStepMarker(line) == 0) kept += line + "\n";
+      if (int step = ParseStepMarker(line); step > 0) {
+        if (last_step != nullptr) *last_step = step;
+      } else {
+        kept += line + "\n";
+      }
       if (end == std::string::npos) break;
       start = end + 1;
     }
@@ -36,6 +47,7 @@ class StepScriptTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::filesystem::path outputs_ = dir_.path() / "outputs";
 };
 
 TEST_F(StepScriptTest, WorkingDirectoryAndAssignmentsCarryToTheNextStep) {
@@ -46,11 +58,10 @@ TEST_F(StepScriptTest, WorkingDirectoryAndAssignmentsCarryToTheNextStep) {
   script.output_variables = {"VERSION"};
   auto output = Run(script);
   EXPECT_EQ(output.exit_code, 0) << output.err;
-  EXPECT_EQ(WithoutMarkers(output.out), "api\n1.4.2\n");
-  auto outcome = ReadStepOutcome(dir_.path() / "program");
-  ASSERT_TRUE(outcome);
-  EXPECT_EQ(outcome->last_step, 3);
-  EXPECT_EQ(outcome->variables, (std::map<std::string, std::string>{{"VERSION", "1.4.2"}}));
+  int last = 0;
+  EXPECT_EQ(WithoutMarkers(output.out, &last), "api\n1.4.2\n");
+  EXPECT_EQ(last, 3);
+  EXPECT_EQ(Outputs(), (std::map<std::string, std::string>{{"VERSION", "1.4.2"}}));
 }
 
 TEST_F(StepScriptTest, FirstFailingCommandFailsItsStepAndStopsTheRest) {
@@ -59,11 +70,10 @@ TEST_F(StepScriptTest, FirstFailingCommandFailsItsStepAndStopsTheRest) {
   script.output_variables = {"X"};
   auto output = Run(script);
   EXPECT_EQ(output.exit_code, 1);
-  EXPECT_EQ(WithoutMarkers(output.out), "one\n");
-  auto outcome = ReadStepOutcome(dir_.path() / "program");
-  ASSERT_TRUE(outcome);
-  EXPECT_EQ(outcome->last_step, 2);
-  EXPECT_TRUE(outcome->variables.empty());
+  int last = 0;
+  EXPECT_EQ(WithoutMarkers(output.out, &last), "one\n");
+  EXPECT_EQ(last, 2);
+  EXPECT_TRUE(Outputs().empty());
 }
 
 TEST_F(StepScriptTest, OutputVariablesKeepSpacesNewlinesAndEquals) {
@@ -72,27 +82,26 @@ TEST_F(StepScriptTest, OutputVariablesKeepSpacesNewlinesAndEquals) {
   script.output_variables = {"A", "B", "EMPTY", "UNSET"};
   auto output = Run(script);
   EXPECT_EQ(output.exit_code, 0) << output.err;
-  auto outcome = ReadStepOutcome(dir_.path() / "program");
-  ASSERT_TRUE(outcome);
-  EXPECT_EQ(outcome->variables, (std::map<std::string, std::string>{
-                                    {"A", "x = y"}, {"B", "line1\nline2"}, {"EMPTY", ""}}));
+  EXPECT_EQ(Outputs(), (std::map<std::string, std::string>{
+                           {"A", "x = y"}, {"B", "line1\nline2"}, {"EMPTY", ""}}));
+  EXPECT_FALSE(std::filesystem::exists(outputs_));  // read once, then gone
 }
 
-TEST_F(StepScriptTest, AStepsOwnExitTrapDoesNotLoseOutputsOrTheStepNumber) {
+TEST_F(StepScriptTest, AStepsOwnExitTrapDoesNotLoseOutputs) {
   StepScript script;
-  script.steps = {"trap 'echo cleanup' EXIT", "VERSION=2", "false"};
+  script.steps = {"trap 'echo cleanup' EXIT", "VERSION=2"};
   script.output_variables = {"VERSION"};
-  auto failed = Run(script);
-  EXPECT_EQ(failed.exit_code, 1);
-  EXPECT_EQ(ReadStepOutcome(dir_.path() / "program")->last_step, 3);
-  script.steps.pop_back();
-  auto passed = Run(script);
-  EXPECT_EQ(passed.exit_code, 0);
-  EXPECT_EQ(WithoutMarkers(passed.out), "cleanup\n");
-  auto outcome = ReadStepOutcome(dir_.path() / "program");
-  ASSERT_TRUE(outcome);
-  EXPECT_EQ(outcome->variables, (std::map<std::string, std::string>{{"VERSION", "2"}}));
-  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "program/outputs"));
+  auto output = Run(script);
+  EXPECT_EQ(output.exit_code, 0);
+  EXPECT_EQ(WithoutMarkers(output.out), "cleanup\n");
+  EXPECT_EQ(Outputs(), (std::map<std::string, std::string>{{"VERSION", "2"}}));
+}
+
+TEST_F(StepScriptTest, QuotesAndDollarsInStepsArriveIntact) {
+  StepScript script;
+  script.steps = {"echo 'single' \"double $((1 + 2))\" it\\'s", "printf '%s\\n' '$HOME'"};
+  auto output = Run(script);
+  EXPECT_EQ(WithoutMarkers(output.out), "single double 3 it's\n$HOME\n");
 }
 
 TEST_F(StepScriptTest, InternalVariablesAreNotExportedToSteps) {
@@ -111,6 +120,15 @@ TEST_F(StepScriptTest, LimitsAreAppliedBeforeTheFirstStep) {
   EXPECT_EQ(WithoutMarkers(output.out), "256\n1024\n");
 }
 
+TEST_F(StepScriptTest, AProgramTooLongForAnArgumentGoesToAFile) {
+  StepScript script;
+  script.steps = {"echo " + std::string(100 * 1024, 'x') + " | wc -c"};
+  auto output = Run(script);
+  EXPECT_EQ(output.exit_code, 0) << output.err;
+  EXPECT_EQ(WithoutMarkers(output.out), std::to_string(100 * 1024 + 1) + "\n");
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "program.sh"));
+}
+
 TEST_F(StepScriptTest, MarkersAnnounceEachStep) {
   StepScript script;
   script.steps = {"echo a", "echo b"};
@@ -124,6 +142,8 @@ TEST_F(StepScriptTest, TitleIsTheFirstLineShortened) {
   EXPECT_EQ(StepTitle("npm ci"), "npm ci");
   EXPECT_EQ(StepTitle("\n  make build\nmake test\n"), "make build …");
   EXPECT_EQ(StepTitle(std::string(80, 'x')), std::string(58, 'x') + " …");
+  EXPECT_EQ(StepTitle(std::string(57, 'x') + "éé" + std::string(20, 'y')),
+            std::string(57, 'x') + " …");
 }
 
 }  // namespace

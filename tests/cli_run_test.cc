@@ -448,6 +448,42 @@ TEST_F(CliRunTest, SandboxKeepsTheSystemReadOnlyAndTheNetworkOff) {
   EXPECT_FALSE(fs::exists("/usr/lockstep-escape"));
 }
 
+TEST_F(CliRunTest, SandboxPerActionWithOrWithoutTheNetwork) {
+  if (::access("/usr/bin/bwrap", X_OK) != 0) GTEST_SKIP() << "bubblewrap is not installed";
+  Workflow("w.yaml", R"yaml(Name: PerAction
+SchemaVersion: "1.0"
+Actions:
+  Offline:
+    Identifier: aws/build@v1
+    Configuration:
+      Steps:
+        - Run: test "$(grep -c '[a-z0-9]:' /proc/net/dev)" = 1 && ! touch /usr/lockstep-escape 2>/dev/null
+  Online:
+    Identifier: aws/build@v1
+    Configuration:
+      Steps:
+        - Run: test "$(grep -c '[a-z0-9]:' /proc/net/dev)" = "$HOST_INTERFACES"
+  Host:
+    Identifier: aws/build@v1
+    Configuration:
+      Steps:
+        - Run: test -w /usr
+)yaml");
+  repo_.Write(".lockstep/local-actions.yaml",
+              "Sandbox:\n  Offline: {}\n  Online:\n    Network: true\n");
+  repo_.Commit("w");
+  // With the network, the sandbox sees this machine's interfaces; without, only lo.
+  std::string host_dev = testing::ReadText("/proc/net/dev");
+  int interfaces = 0;
+  for (size_t colon = host_dev.find(':'); colon != std::string::npos;
+       colon = host_dev.find(':', colon + 1)) {
+    ++interfaces;
+  }
+  CommandOutput run =
+      Lockstep({"run", "PerAction", "--var", "HOST_INTERFACES=" + std::to_string(interfaces)});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+}
+
 TEST_F(CliRunTest, InPlaceWriteToTheSharedSourceFailsTheActionAndIsRepaired) {
   Workflow("w.yaml", R"yaml(Name: Writer
 SchemaVersion: "1.0"

@@ -79,7 +79,8 @@ Result<exec::ProcessId> ActionAttempt::Start(exec::SubprocessSet& processes) {
   spec.kill_grace = request.kill_grace;
   spec.max_output_bytes = request.max_output_bytes;
   spec.secrets = secret_values_;
-  spec.sandbox.enabled = request.sandbox;
+  spec.sandbox.enabled = action_.sandbox;
+  spec.sandbox.network = action_.network;
   spec.sandbox.writable = {workspace_};
   return processes.Start(spec, *log_);
 }

@@ -34,6 +34,29 @@ class Reader {
     return {};
   }
 
+  Result<void> ReadSandbox(const yaml::Node& section, std::map<std::string, SandboxSetting>& out) {
+    if (!section.IsMap()) return Error(section.mark, "'Sandbox' must be a map of action names");
+    for (const yaml::MapEntry& entry : section.entries) {
+      SandboxSetting setting;
+      if (entry.value.IsMap()) {
+        for (const yaml::MapEntry& option : entry.value.entries) {
+          if (option.key.value != "Network") {
+            return Error(option.key.mark,
+                         fmt::format("unknown key '{}'; expected 'Network'", option.key.value));
+          }
+          if (option.value.value != "true" && option.value.value != "false")
+            return Error(option.value.mark, "'Network' must be true or false");
+          setting.network = option.value.value == "true";
+        }
+      } else if (!entry.value.IsNull()) {
+        return Error(entry.value.mark, "expected {} or {Network: true}");
+      }
+      if (!out.emplace(entry.key.value, setting).second)
+        return Error(entry.key.mark, fmt::format("'{}' is listed twice", entry.key.value));
+    }
+    return {};
+  }
+
   std::unexpected<lockstep::Error> Error(yaml::Mark mark, std::string message) const {
     return Fail(ErrorCode::kInvalidArgument, std::move(message),
                 SourceLocation{file_, mark.line, mark.column});
@@ -64,17 +87,20 @@ Result<LocalActions> LoadLocalActions(const std::filesystem::path& path) {
   if (root->IsNull()) return actions;
   Reader reader(path.string());
   if (!root->IsMap())
-    return reader.Error(root->mark, "expected a map with 'Actions' or 'Identifiers'");
+    return reader.Error(root->mark, "expected a map with 'Actions', 'Identifiers' or 'Sandbox'");
   for (const yaml::MapEntry& entry : root->entries) {
     Result<void> read;
     if (entry.key.value == "Actions") {
       read = reader.ReadSection(entry.value, "Actions", actions.by_action);
     } else if (entry.key.value == "Identifiers") {
       read = reader.ReadSection(entry.value, "Identifiers", actions.by_identifier);
+    } else if (entry.key.value == "Sandbox") {
+      read = reader.ReadSandbox(entry.value, actions.sandbox);
     } else {
-      read = reader.Error(entry.key.mark, fmt::format("unknown key '{}'; expected 'Actions' or "
-                                                      "'Identifiers'",
-                                                      entry.key.value));
+      read = reader.Error(entry.key.mark,
+                          fmt::format("unknown key '{}'; expected 'Actions', 'Identifiers' or "
+                                      "'Sandbox'",
+                                      entry.key.value));
     }
     if (!read) return std::unexpected(read.error());
   }

@@ -12,7 +12,15 @@
 //         - Run: npx cdk synth
 //
 // The stand-in keeps the action's Inputs, Outputs, DependsOn, Timeout and Environment; only
-// what it runs changes. Thread-compatible.
+// what it runs changes. The same file says which actions always run in the bubblewrap
+// sandbox (as every action does with --sandbox), and which of them keep the network:
+//
+//   Sandbox:
+//     Build: {}                    # sandboxed, no network
+//     Fetch:
+//       Network: true              # sandboxed, with the network
+//
+// Thread-compatible.
 #pragma once
 
 #include <filesystem>
@@ -26,9 +34,14 @@ namespace lockstep::engine {
 
 inline constexpr std::string_view kLocalActionsFile = ".lockstep/local-actions.yaml";
 
+struct SandboxSetting {
+  bool network = false;
+};
+
 struct LocalActions {
   std::map<std::string, std::vector<std::string>> by_action;      // name -> Run texts
   std::map<std::string, std::vector<std::string>> by_identifier;  // identifier -> Run texts
+  std::map<std::string, SandboxSetting> sandbox;                  // action name -> setting
 
   // The stand-in steps for an action, or nullptr.
   const std::vector<std::string>* Find(const std::string& action,

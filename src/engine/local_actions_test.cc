@@ -41,8 +41,22 @@ TEST_F(LocalActionsTest, ErrorsSayWhere) {
   auto misspelt = LoadLocalActions(dir_.path() / "m.yaml");
   ASSERT_FALSE(misspelt);
   EXPECT_EQ(misspelt.error().ToString(), (dir_.path() / "m.yaml").string() +
-                                             ":1:1: unknown key 'Actoins'; expected 'Actions' or "
-                                             "'Identifiers'");
+                                             ":1:1: unknown key 'Actoins'; expected 'Actions', "
+                                             "'Identifiers' or 'Sandbox'");
+}
+
+TEST_F(LocalActionsTest, SandboxListsActionsAndTheirNetwork) {
+  dir_.Write("l.yaml", "Sandbox:\n  Build: {}\n  Fetch:\n    Network: true\n");
+  auto actions = LoadLocalActions(dir_.path() / "l.yaml");
+  ASSERT_TRUE(actions) << actions.error().ToString();
+  ASSERT_EQ(actions->sandbox.size(), 2u);
+  EXPECT_FALSE(actions->sandbox.at("Build").network);
+  EXPECT_TRUE(actions->sandbox.at("Fetch").network);
+  dir_.Write("bad.yaml", "Sandbox:\n  Fetch:\n    Netwrok: true\n");
+  auto bad = LoadLocalActions(dir_.path() / "bad.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().ToString(), (dir_.path() / "bad.yaml").string() +
+                                        ":3:5: unknown key 'Netwrok'; expected 'Network'");
 }
 
 }  // namespace

@@ -237,6 +237,7 @@ Result<PreparedRun> PrepareRun(const RunRequest& request,
   if (!local) return std::unexpected(local.error());
   std::vector<std::string> problems;
   std::set<std::string> missing_secrets;
+  bool any_sandbox = false;
   for (const workflow::Action& action : run.workflow.actions) {
     PreparedAction prepared;
     prepared.action = &action;
@@ -251,6 +252,10 @@ Result<PreparedRun> PrepareRun(const RunRequest& request,
     }
     for (const auto& source : action.input_sources)
       if (source.value == "WorkflowSource") run.needs_source = true;
+    auto sandbox = local->sandbox.find(action.name);
+    prepared.sandbox = request.sandbox || sandbox != local->sandbox.end();
+    prepared.network = sandbox != local->sandbox.end() && sandbox->second.network;
+    if (prepared.sandbox) any_sandbox = true;
     run.actions.push_back(std::move(prepared));
   }
   if (!missing_secrets.empty()) {
@@ -270,7 +275,7 @@ Result<PreparedRun> PrepareRun(const RunRequest& request,
                                      it->second, name, it->first));
     }
   }
-  if (request.sandbox) {
+  if (any_sandbox) {
     if (auto bwrap = exec::FindBubblewrap(); !bwrap) problems.push_back(bwrap.error().message());
   }
   if (!problems.empty()) {

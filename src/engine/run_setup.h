@@ -23,6 +23,8 @@ struct PreparedAction {
   std::string skip_reason;
   std::vector<std::string> secrets;  // names referenced by ${Secrets.NAME}
   bool stand_in = false;             // steps come from .lockstep/local-actions.yaml
+  bool sandbox = false;              // run under bubblewrap (--sandbox, or listed in Sandbox)
+  bool network = false;              // keep the network in the sandbox
 };
 
 struct PreparedRun {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -101,7 +102,11 @@ TEST_F(SqliteSchemaTest, ProcessesOpeningANewStoreAtOnceAllSucceed) {
     for (int i = 0; i < kChildren; ++i) {
       pid_t pid = ::fork();
       ASSERT_GE(pid, 0);
-      if (pid == 0) _exit(OpenSqliteStore(path).has_value() ? 0 : 1);
+      if (pid == 0) {
+        auto store = OpenSqliteStore(path);
+        if (!store) std::fprintf(stderr, "child: %s\n", store.error().message().c_str());
+        _exit(store ? 0 : 1);
+      }
       children.push_back(pid);
     }
     for (pid_t pid : children) {

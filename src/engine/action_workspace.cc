@@ -17,13 +17,15 @@ bool IsEmptyDirectory(const fs::path& path) {
   return fs::is_directory(path, error) && fs::is_empty(path, error) && !error;
 }
 
-// A folder holding only an empty .tmp: ready for an action as it is.
+constexpr std::string_view kSources = "WorkflowSource";
+
+// A folder holding only an empty .tmp, and maybe a source copy: ready for an action.
 bool IsEmptySlot(const fs::path& root) {
   std::error_code error;
   auto entries = fs::directory_iterator(root, error);
   if (error) return false;
   for (const fs::directory_entry& entry : entries) {
-    if (entry.path().filename() != ".tmp") return false;
+    if (entry.path().filename() != ".tmp" && entry.path().filename() != kSources) return false;
   }
   return IsEmptyDirectory(root / ".tmp");
 }
@@ -35,7 +37,12 @@ bool RecycleActionWorkspace(const fs::path& root) {
   for (const fs::path& directory : {root, root / ".tmp"}) {
     std::vector<fs::path> doomed;
     for (const fs::directory_entry& entry : fs::directory_iterator(directory, error)) {
-      if (directory == root && entry.path().filename() == ".tmp") continue;
+      // The source copy stays: the next action that wants one refreshes it, which costs a
+      // listing per folder instead of a link and an unlink per file.
+      if (directory == root &&
+          (entry.path().filename() == ".tmp" || entry.path().filename() == kSources)) {
+        continue;
+      }
       doomed.push_back(entry.path());
     }
     if (error) return false;
@@ -60,11 +67,24 @@ Result<ActionWorkspace> PrepareActionWorkspace(const workflow::Action& action, c
                   fmt::format("cannot create {}: {}", root.string(), error.message()));
     }
   }
-  for (const auto& source : action.input_sources) {
-    if (source.value != "WorkflowSource" || snapshot == nullptr) continue;
-    auto linked = snapshot->LinkInto(root / "WorkflowSource");
-    if (!linked) return std::unexpected(linked.error());
-    workspace.default_dir = root / "WorkflowSource";
+  const bool wants_sources =
+      snapshot != nullptr &&
+      std::any_of(action.input_sources.begin(), action.input_sources.end(),
+                  [](const auto& source) { return source.value == kSources; });
+  const fs::path sources = root / kSources;
+  std::error_code missing;
+  const bool has_copy = fs::is_directory(sources, missing);
+  if (wants_sources) {
+    // A copy left in the slot by an earlier action is refreshed; if that fails, made afresh.
+    bool refreshed = has_copy && snapshot->Refresh(sources).has_value();
+    if (!refreshed) {
+      if (auto removed = RemoveTree(sources); !removed) return std::unexpected(removed.error());
+      auto linked = snapshot->LinkInto(sources);
+      if (!linked) return std::unexpected(linked.error());
+    }
+    workspace.default_dir = sources;
+  } else if (has_copy) {
+    if (auto removed = RemoveTree(sources); !removed) return std::unexpected(removed.error());
   }
   for (const auto& artifact : action.input_artifacts) {
     auto stored = artifacts.find(artifact.value);

@@ -29,8 +29,9 @@ struct ActionWorkspace {
   std::filesystem::path temp_dir;
 };
 
-// Fills `root`: reuses it as it is when it holds nothing but an empty .tmp folder (a slot
-// that RecycleActionWorkspace emptied), else creates it afresh, removing what was there. `snapshot`
+// Fills `root`: reuses it as it is when it holds nothing but an empty .tmp folder and maybe a
+// source copy (a slot that RecycleActionWorkspace emptied; the copy is refreshed, or removed
+// when this action has no sources), else creates it afresh, removing what was there. `snapshot`
 // is required when the action lists WorkflowSource; `artifacts` maps the run's stored artifacts to
 // their folders. Cache restores are noted in `log`.
 Result<ActionWorkspace> PrepareActionWorkspace(
@@ -40,7 +41,8 @@ Result<ActionWorkspace> PrepareActionWorkspace(
 
 // Empties a workspace so the next action can use it without creating folders again (on some
 // file systems creating and deleting folders is the largest cost of a small action): removes
-// everything but .tmp, and everything in .tmp. False when something could not be removed;
+// everything but .tmp and the source copy, and everything in .tmp. False when something could
+// not be removed;
 // the caller should then remove the whole folder.
 bool RecycleActionWorkspace(const std::filesystem::path& root);
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <map>
 #include <string_view>
 #include <utility>
 
@@ -163,7 +164,7 @@ Result<void> SourceSnapshot::RecordIdentities() {
 // file read-only, then records its identity (after the chmod, which changes the mode).
 Result<void> SourceSnapshot::RecordDirectory(int directory_fd, const std::string& path) {
   size_t index = directories_.size();
-  directories_.push_back(Directory{path, {}, {}});
+  directories_.push_back(Directory{path, {}, {}, {}});
 
   ScopedFd listing_fd(::dup(directory_fd));
   DIR* listing = listing_fd.valid() ? ::fdopendir(listing_fd.get()) : nullptr;
@@ -216,6 +217,7 @@ Result<void> SourceSnapshot::RecordDirectory(int directory_fd, const std::string
     }
   }
 
+  directories_[index].subdirectories = subdirectories;
   for (const std::string& name : subdirectories) {
     std::string relative = Join(path, name);
     ScopedFd fd(
@@ -265,6 +267,107 @@ Result<void> SourceSnapshot::LinkInto(const std::filesystem::path& destination) 
     for (const auto& [name, target] : directory.symlinks) {
       if (::symlinkat(target.c_str(), to_fd, name.c_str()) != 0) return Errno(to_path, name);
     }
+  }
+  return {};
+}
+
+Result<void> SourceSnapshot::Refresh(const std::filesystem::path& copy) const {
+  for (const Directory& directory : directories_) {
+    std::filesystem::path path = copy / directory.path;
+    ScopedFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) return std::unexpected(ErrnoError(errno, path.string()));
+    if (Result<void> refreshed = RefreshDirectory(fd.get(), directory, path); !refreshed)
+      return refreshed;
+  }
+  return {};
+}
+
+// One folder of a copy: compares its listing with the snapshot's folder and repairs the
+// difference. Subfolders are only created here; their contents are the next folders' work.
+Result<void> SourceSnapshot::RefreshDirectory(int copy_fd, const Directory& directory,
+                                              const std::filesystem::path& copy_path) const {
+  struct Entry {
+    unsigned char type;
+    ino_t inode;
+  };
+  std::map<std::string, Entry, std::less<>> present;
+  {
+    ScopedFd listing_fd(::dup(copy_fd));
+    DIR* listing = listing_fd.valid() ? ::fdopendir(listing_fd.get()) : nullptr;
+    if (listing == nullptr) return Errno(copy_path, "");
+    listing_fd.release();
+    while (dirent* item = ::readdir(listing)) {
+      std::string_view name = item->d_name;
+      if (name == "." || name == "..") continue;
+      unsigned char type = item->d_type;
+      if (type == DT_UNKNOWN) {
+        struct stat info {};
+        if (::fstatat(copy_fd, item->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        type = S_ISDIR(info.st_mode) ? DT_DIR : S_ISLNK(info.st_mode) ? DT_LNK : DT_REG;
+      }
+      present.emplace(std::string(name), Entry{type, item->d_ino});
+    }
+    ::closedir(listing);
+  }
+  ScopedFd source(
+      ::open((directory_ / directory.path).c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!source.valid()) return Errno(directory_, directory.path);
+
+  // Removes whatever is at `name` in the copy, folder or not.
+  auto remove = [&](const std::string& name, unsigned char type) -> Result<void> {
+    if (type == DT_DIR) return RemoveTree(copy_path / name);
+    if (::unlinkat(copy_fd, name.c_str(), 0) != 0) return Errno(copy_path, name);
+    return {};
+  };
+  for (const std::string& name : directory.files) {
+    auto file = std::lower_bound(
+        files_.begin(), files_.end(), Join(directory.path, name),
+        [](const FileIdentity& identity, const std::string& key) { return identity.path < key; });
+    auto it = present.find(name);
+    if (it != present.end()) {
+      const bool same = it->second.type == DT_REG && file != files_.end() &&
+                        static_cast<uint64_t>(it->second.inode) == file->inode;
+      Entry entry = it->second;
+      present.erase(it);
+      if (same) continue;
+      if (Result<void> removed = remove(name, entry.type); !removed) return removed;
+    }
+    if (::linkat(source.get(), name.c_str(), copy_fd, name.c_str(), 0) != 0) {
+      if (errno != EXDEV && errno != EMLINK) return Errno(copy_path, name);
+      if (Result<void> copied =
+              CopyFile(source.get(), copy_fd, name.c_str(), directory_ / directory.path, copy_path);
+          !copied) {
+        return copied;
+      }
+    }
+  }
+  for (const auto& [name, target] : directory.symlinks) {
+    auto it = present.find(name);
+    if (it != present.end()) {
+      Entry entry = it->second;
+      present.erase(it);
+      if (entry.type == DT_LNK) {
+        char current[PATH_MAX];
+        ssize_t length = ::readlinkat(copy_fd, name.c_str(), current, sizeof current);
+        if (length >= 0 && std::string_view(current, static_cast<size_t>(length)) == target)
+          continue;
+      }
+      if (Result<void> removed = remove(name, entry.type); !removed) return removed;
+    }
+    if (::symlinkat(target.c_str(), copy_fd, name.c_str()) != 0) return Errno(copy_path, name);
+  }
+  for (const std::string& name : directory.subdirectories) {
+    auto it = present.find(name);
+    if (it != present.end()) {
+      Entry entry = it->second;
+      present.erase(it);
+      if (entry.type == DT_DIR) continue;
+      if (Result<void> removed = remove(name, entry.type); !removed) return removed;
+    }
+    if (::mkdirat(copy_fd, name.c_str(), 0755) != 0) return Errno(copy_path, name);
+  }
+  for (const auto& [name, entry] : present) {  // what the action added
+    if (Result<void> removed = remove(name, entry.type); !removed) return removed;
   }
   return {};
 }

@@ -38,6 +38,15 @@ class SourceSnapshot {
   // linking fails with EXDEV (another file system).
   Result<void> LinkInto(const std::filesystem::path& destination) const;
 
+  // Brings `copy`, made by LinkInto and then used by an action, back to what LinkInto would
+  // make, touching only what differs: entries the action added are removed, and files it
+  // removed, replaced or that no longer share the snapshot's inode are linked again. Folder
+  // listings carry inode numbers, so an untouched copy costs one listing per folder rather
+  // than a call per file, which is what lets workspace slots keep their copy from one action
+  // to the next. Fails on anything unexpected (a folder turned into a file, a folder that
+  // cannot be read); the caller then removes the copy and links it afresh.
+  Result<void> Refresh(const std::filesystem::path& copy) const;
+
   // Paths (relative, sorted) of snapshot files that changed since export: missing, replaced,
   // resized, retimed or re-moded.
   Result<std::vector<std::string>> FindModified() const;
@@ -67,7 +76,10 @@ class SourceSnapshot {
     std::string path;                                           // relative; "" for the root
     std::vector<std::string> files;                             // names of regular files
     std::vector<std::pair<std::string, std::string>> symlinks;  // name, target
+    std::vector<std::string> subdirectories;                    // names
   };
+  Result<void> RefreshDirectory(int copy_fd, const Directory& directory,
+                                const std::filesystem::path& copy_path) const;
   SourceSnapshot(std::string commit, std::filesystem::path directory)
       : commit_(std::move(commit)), directory_(std::move(directory)) {}
   Result<void> RecordIdentities();

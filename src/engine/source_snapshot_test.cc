@@ -259,5 +259,41 @@ TEST_F(SourceSnapshotTest, LinkIntoCopiesAcrossFileSystems) {
   std::filesystem::remove_all(other);
 }
 
+TEST_F(SourceSnapshotTest, RefreshUndoesWhatAnActionDidToItsCopy) {
+  SourceSnapshot snapshot = Create();
+  std::filesystem::path copy = Copy(snapshot, "copy");
+  // What an action may do: add, delete, rename over, replace a folder with a file, add a
+  // folder, repoint a link.
+  std::ofstream(copy / "build.log") << "log\n";
+  std::filesystem::remove(copy / "src/main.cc");
+  std::ofstream(copy / "README.tmp") << "new readme\n";
+  std::filesystem::rename(copy / "README.tmp", copy / "README.md");
+  std::filesystem::remove_all(copy / "scripts");
+  std::ofstream(copy / "scripts") << "not a folder\n";
+  std::filesystem::create_directories(copy / "out/obj");
+  std::filesystem::remove(copy / "current");
+  std::filesystem::create_symlink("README.md", copy / "current");
+
+  ASSERT_TRUE(snapshot.Refresh(copy).has_value());
+  EXPECT_EQ(Listing(copy), kSnapshotListing);
+  for (const char* file : {"README.md", "src/main.cc", "src/lib/util.h", "scripts/build.sh"}) {
+    EXPECT_EQ(StatOf(copy / file).st_ino, StatOf(snapshot_path() / file).st_ino) << file;
+  }
+  EXPECT_EQ(std::filesystem::read_symlink(copy / "current"), "src/main.cc");
+  EXPECT_EQ(Modified(snapshot), std::vector<std::string>{});
+}
+
+TEST_F(SourceSnapshotTest, RefreshRelinksAFileRestoredAfterDamage) {
+  SourceSnapshot snapshot = Create();
+  std::filesystem::path copy = Copy(snapshot, "copy");
+  ASSERT_EQ(::chmod((copy / "README.md").c_str(), 0644), 0);
+  AppendInPlace(copy / "README.md", "damage\n");
+  ASSERT_EQ(Modified(snapshot), std::vector<std::string>{"README.md"});
+  ASSERT_TRUE(snapshot.Restore(*repository_, {"README.md"}).has_value());
+  ASSERT_TRUE(snapshot.Refresh(copy).has_value());
+  EXPECT_EQ(StatOf(copy / "README.md").st_ino, StatOf(snapshot_path() / "README.md").st_ino);
+  EXPECT_EQ(ReadText(copy / "README.md"), "readme\n");
+}
+
 }  // namespace
 }  // namespace lockstep::engine

@@ -34,16 +34,9 @@ BackgroundLockstep::BackgroundLockstep(const std::vector<std::string>& arguments
   err_path_ = err_template;
   std::vector<std::string> argv_storage = {LOCKSTEP_BINARY};
   argv_storage.insert(argv_storage.end(), arguments.begin(), arguments.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_storage = {"PATH=/usr/bin:/bin", "HOME=/tmp", "TERM=xterm"};
-  env_storage.insert(env_storage.end(), environment.begin(), environment.end());
-  if (const char* asan = std::getenv("ASAN_OPTIONS"))
-    env_storage.push_back(std::string("ASAN_OPTIONS=") + asan);
-  std::vector<char*> envp;
-  for (std::string& entry : env_storage) envp.push_back(entry.data());
-  envp.push_back(nullptr);
+  std::vector<char*> argv = CStrings(argv_storage);
+  std::vector<std::string> env_storage = TestEnvironment(environment);
+  std::vector<char*> envp = CStrings(env_storage);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);

@@ -23,6 +23,21 @@ std::string ReadAll(int fd) {
 
 }  // namespace
 
+std::vector<std::string> TestEnvironment(const std::vector<std::string>& extra) {
+  std::vector<std::string> environment = {"PATH=/usr/bin:/bin", "HOME=/tmp", "TERM=xterm"};
+  environment.insert(environment.end(), extra.begin(), extra.end());
+  if (const char* asan = std::getenv("ASAN_OPTIONS"))
+    environment.push_back(std::string("ASAN_OPTIONS=") + asan);
+  return environment;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (std::string& text : strings) pointers.push_back(text.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
 CommandOutput RunLockstep(const std::vector<std::string>& arguments,
                           const std::filesystem::path& directory,
                           const std::vector<std::string>& environment) {
@@ -44,16 +59,9 @@ CommandOutput RunProgram(const std::vector<std::string>& arguments,
     return output;
   }
   std::vector<std::string> argv_storage = arguments;
-  std::vector<char*> argv;
-  for (std::string& arg : argv_storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_storage = {"PATH=/usr/bin:/bin", "HOME=/tmp", "TERM=xterm"};
-  env_storage.insert(env_storage.end(), environment.begin(), environment.end());
-  if (const char* asan = std::getenv("ASAN_OPTIONS"))
-    env_storage.push_back(std::string("ASAN_OPTIONS=") + asan);
-  std::vector<char*> envp;
-  for (std::string& entry : env_storage) envp.push_back(entry.data());
-  envp.push_back(nullptr);
+  std::vector<char*> argv = CStrings(argv_storage);
+  std::vector<std::string> env_storage = TestEnvironment(environment);
+  std::vector<char*> envp = CStrings(env_storage);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);

@@ -13,6 +13,13 @@ struct CommandOutput {
   std::string err;  // standard error
 };
 
+// The minimal environment tests start programs with (PATH, HOME, TERM, and ASAN_OPTIONS when
+// set), then `extra` ("NAME=value").
+std::vector<std::string> TestEnvironment(const std::vector<std::string>& extra);
+
+// NUL-terminated pointers into `strings`, for posix_spawn; valid while `strings` is unchanged.
+std::vector<char*> CStrings(std::vector<std::string>& strings);
+
 // Runs `argv` (argv[0] an absolute path) in `directory` with a minimal environment plus
 // `environment` entries ("NAME=value").
 CommandOutput RunProgram(const std::vector<std::string>& argv,

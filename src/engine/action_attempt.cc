@@ -98,7 +98,8 @@ std::vector<std::string> ActionAttempt::Environment(
                                .temp_dir = temp_dir_,
                                .resolve = context_.value_of,
                                .run_variables = &context_.request->variables,
-                               .secrets = {}};
+                               .secrets = {},
+                               .owner_tag = context_.owner_tag};
   for (const std::string& name : action_.secrets)
     input.secrets[name] = context_.request->secrets.at(name);
   std::vector<std::string> environment = ActionEnvironment(input);

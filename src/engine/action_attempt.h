@@ -34,6 +34,7 @@ struct AttemptContext {
   std::map<std::string, std::filesystem::path>* artifacts = nullptr;  // stored so far
   ReferenceResolver value_of;  // values of ${Action.Var} and ${WorkflowSource.*}, not secrets
   FileCache* cache = nullptr;
+  std::string owner_tag;  // put in every action's environment for crash recovery
 };
 
 // How an attempt ended, as far as the attempt can tell.

@@ -22,6 +22,7 @@ std::vector<std::string> ActionEnvironment(const ActionEnvironmentInput& input) 
       "CATALYST_SOURCE_BRANCH_NAME=" + input.branch,
       "TMPDIR=" + input.temp_dir.string(),
   };
+  if (!input.owner_tag.empty()) extra.push_back(input.owner_tag);
   for (const auto& source : action.input_sources) {
     if (source.value == "WorkflowSource")
       extra.push_back("CATALYST_SOURCE_DIR_WorkflowSource=" +

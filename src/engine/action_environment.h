@@ -30,6 +30,7 @@ struct ActionEnvironmentInput {
   std::function<std::optional<std::string>(std::string_view)> resolve;
   const std::vector<std::pair<std::string, std::string>>* run_variables = nullptr;  // --var
   std::map<std::string, std::string> secrets;  // the ones the action references
+  std::string owner_tag;                       // "LOCKSTEP_OWNER=…" (run_recovery.h)
 };
 
 // "NAME=value" entries; a later entry replaces an earlier one of the same name.

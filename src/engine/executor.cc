@@ -323,8 +323,8 @@ class Executor {
     action.record.exit_code.reset();
     Notify(index);
 
-    action.attempt =
-        std::make_unique<ActionAttempt>(Context(), *action.prepared, log_path, TakeSlot());
+    action.attempt = std::make_unique<ActionAttempt>(Context(), *action.prepared, log_path,
+                                                     TakeSlot(*action.prepared));
     auto process = action.attempt->Start(processes_);
     if (!process) {
       AttemptOutcome outcome{.state = ActionState::kFailed,
@@ -353,10 +353,20 @@ class Executor {
   // folder on this project's ext4). A failed action's slot becomes actions/NAME, kept for
   // inspection; a succeeded one's is emptied for the next (or removed, --keep-workspaces
   // keeps it as actions/NAME too).
-  fs::path TakeSlot() {
-    if (!free_slots_.empty()) {
-      fs::path slot = std::move(free_slots_.back());
-      free_slots_.pop_back();
+  fs::path TakeSlot(const PreparedAction& action) {
+    // Prefer a slot whose source copy matches the need: refreshing a copy is cheap, while
+    // making one or removing one touches every file.
+    const bool wants_sources =
+        std::any_of(action.action->input_sources.begin(), action.action->input_sources.end(),
+                    [](const auto& source) { return source.value == "WorkflowSource"; });
+    auto best = std::find_if(free_slots_.begin(), free_slots_.end(), [&](const fs::path& slot) {
+      std::error_code error;
+      return fs::is_directory(slot / "WorkflowSource", error) == wants_sources;
+    });
+    if (best == free_slots_.end() && !free_slots_.empty()) best = free_slots_.end() - 1;
+    if (best != free_slots_.end()) {
+      fs::path slot = std::move(*best);
+      free_slots_.erase(best);
       return slot;
     }
     return RunDirectory() / "actions" / fmt::format(".slot-{}", ++slots_made_);
@@ -387,7 +397,8 @@ class Executor {
         .snapshot = snapshot_ ? &*snapshot_ : nullptr,
         .artifacts = &artifacts_,
         .value_of = [this](std::string_view reference) { return ValueOf(reference); },
-        .cache = &cache_};
+        .cache = &cache_,
+        .owner_tag = OwnerTag(Self())};
     return context_;
   }
 

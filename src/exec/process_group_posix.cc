@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -95,6 +96,48 @@ bool ProcessIsAlive(int pid, uint64_t start_time) {
   if (pid <= 0 || start_time == 0) return false;
   std::optional<ProcStat> stat = ReadProcStat(pid);
   return stat && !IsGone(stat->state) && stat->start_time == start_time;
+}
+
+std::vector<int> FindProcessesWithEnvironment(std::string_view entry) {
+  std::vector<int> found;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return found;
+  std::string environment;
+  while (dirent* item = ::readdir(proc)) {
+    int pid = 0;
+    if (!ParseNumber(std::string_view(item->d_name), pid) || pid == ::getpid()) continue;
+    UniqueFd fd(
+        ::open(("/proc/" + std::string(item->d_name) + "/environ").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) continue;
+    environment.clear();
+    char buffer[8192];
+    for (ssize_t n; (n = ::read(fd.get(), buffer, sizeof buffer)) > 0;)
+      environment.append(buffer, static_cast<size_t>(n));
+    std::string_view rest = environment;
+    while (!rest.empty()) {
+      size_t end = rest.find('\0');
+      if (rest.substr(0, end) == entry) {
+        found.push_back(pid);
+        break;
+      }
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
+  }
+  ::closedir(proc);
+  return found;
+}
+
+int KillTaggedProcesses(std::string_view entry, std::chrono::milliseconds grace) {
+  std::vector<int> pids = FindProcessesWithEnvironment(entry);
+  for (int pid : pids) {
+    int pgid = ::getpgid(pid);
+    if (pgid > 1 && pgid != ::getpgrp()) {
+      KillProcessGroup(pgid, grace);
+    }
+    ::kill(pid, SIGKILL);  // one that left its group (setsid) is still tagged
+  }
+  return static_cast<int>(pids.size());
 }
 
 bool KillProcessGroup(int pgid, std::chrono::milliseconds grace) {

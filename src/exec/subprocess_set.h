@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "exec/process.h"
@@ -73,6 +75,16 @@ bool KillProcessGroup(int pgid, std::chrono::milliseconds grace);
 // Whether process `pid` exists and started at `start_time` (the value StartTimeOf returned
 // when it was recorded), so that a recycled pid is not mistaken for it.
 bool ProcessIsAlive(int pid, uint64_t start_time);
+
+// Processes whose environment holds exactly the entry `entry` ("NAME=value"), found by
+// reading /proc/PID/environ (processes of other users are skipped). lockstep tags every
+// action with its run's owner this way, so that after a crash it finds what the dead
+// process started even when it never recorded the group, or a daemon left the group.
+std::vector<int> FindProcessesWithEnvironment(std::string_view entry);
+
+// Stops every process tagged with `entry` (see above) with its process group: SIGTERM, then
+// SIGKILL after `grace`. Returns how many tagged processes were found.
+int KillTaggedProcesses(std::string_view entry, std::chrono::milliseconds grace);
 
 // The start time of process `pid` in clock ticks since boot (/proc/PID/stat field 22), or 0.
 uint64_t StartTimeOf(int pid);

@@ -391,7 +391,10 @@ Result<std::vector<Abandoned>> SqliteStore::RecoverAbandoned(
       if (!unchanged) return std::unexpected(unchanged.error());
       if (*unchanged == 0) continue;
 
-      Abandoned run{.run_id = candidate.id, .process_groups = {}, .process_start_times = {}};
+      Abandoned run{.run_id = candidate.id,
+                    .owner = candidate.owner,
+                    .process_groups = {},
+                    .process_start_times = {}};
       {
         Result<SqliteStatement> query = db_.Query(
             "SELECT process_group, process_start_time FROM actions "

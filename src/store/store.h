@@ -134,6 +134,7 @@ enum class Admission {
 // A run or action found "running" or "queued" whose owner process is gone.
 struct Abandoned {
   RunId run_id = 0;
+  Owner owner;                      // the dead process that owned it
   std::vector<int> process_groups;  // of its running actions, with their start times below
   std::vector<uint64_t> process_start_times;
 };

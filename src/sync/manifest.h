@@ -33,6 +33,8 @@
 // (shown wrapped; it is one line). The digest is the lower-case hex SHA-256 of those bytes.
 // Because the digest is computed from the parsed values, re-indenting the file or reordering
 // its keys keeps it valid; changing any value or adding or removing an entry does not.
+// The digest is a plain hash, not a signature: it catches damage and hand edits, not someone
+// who edits the manifest and recomputes the digest on purpose.
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
@@ -9,6 +10,8 @@
 
 namespace lockstep::sync {
 namespace {
+
+namespace fs = std::filesystem;
 
 const std::string kCommit = "0123456789abcdef0123456789abcdef01234567";
 const std::string kTree = "89abcdef0123456789abcdef0123456789abcdef";
@@ -174,8 +177,9 @@ TEST_F(ManifestTest, NotJsonReportsLineAndColumn) {
   ASSERT_TRUE(parsed.error().location().has_value());
   EXPECT_EQ(parsed.error().location()->line, 4);
   EXPECT_EQ(parsed.error().location()->column, 18);
-  EXPECT_TRUE(parsed.error().message().starts_with("not valid JSON: syntax error"))
-      << parsed.error().message();
+  EXPECT_EQ(parsed.error().ToString(),
+            "m.json:4:18: not valid JSON: syntax error while parsing value - invalid literal; "
+            "last read: '\"source_path\": l'");
 }
 
 TEST_F(ManifestTest, MissingFieldIsNamed) {
@@ -267,6 +271,16 @@ TEST_F(ManifestTest, ReadManifestFromDirectory) {
   Result<Manifest> read = ReadManifest(dir.path());
   ASSERT_TRUE(read.has_value()) << read.error().ToString();
   EXPECT_EQ(*read, SampleManifest());
+
+  // A link to a manifest elsewhere does not describe this directory.
+  testing::TempDir other;
+  fs::rename(dir.path() / ".lockstep-sync.json", other.path() / "m.json");
+  fs::create_symlink(other.path() / "m.json", dir.path() / ".lockstep-sync.json");
+  Result<Manifest> linked = ReadManifest(dir.path());
+  ASSERT_FALSE(linked.has_value());
+  EXPECT_EQ(linked.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(linked.error().ToString(), (dir.path() / ".lockstep-sync.json").string() +
+                                           ": the sync manifest is not a regular file");
 }
 
 }  // namespace

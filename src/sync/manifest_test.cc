@@ -1,5 +1,6 @@
 #include "sync/manifest.h"
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -55,29 +56,21 @@ TEST_F(ManifestTest, WritesOneLinePerFileWithTheDigest) {
   manifest.files.resize(1);
   std::string digest = ManifestDigest(manifest);
   manifest.digest = "ignored";
-  EXPECT_EQ(
-      WriteManifestJson(manifest),
-      "{\n"
-      "  \"format_version\": 1,\n"
-      "  \"source_repository\": \"/srv/repos/app\",\n"
-      "  \"source_path\": \"lib\",\n"
-      "  \"commit\": \"" +
-          kCommit +
-          "\",\n"
-          "  \"tree_id\": \"" +
-          kTree +
-          "\",\n"
-          "  \"time\": \"2026-12-04T18:43:24Z\",\n"
-          "  \"actor\": \"ci\",\n"
-          "  \"digest\": \"" +
-          digest +
-          "\",\n"
-          "  \"files\": [\n"
-          "    {\"path\": \"a b/\xC3\xBC.txt\", \"mode\": \"100644\", \"size\": 3, \"sha256\": \"" +
-          Sha256Hex("abc") +
-          "\"}\n"
-          "  ]\n"
-          "}\n");
+  EXPECT_EQ(WriteManifestJson(manifest), fmt::format(R"({{
+  "format_version": 1,
+  "source_repository": "/srv/repos/app",
+  "source_path": "lib",
+  "commit": "{}",
+  "tree_id": "{}",
+  "time": "2026-12-04T18:43:24Z",
+  "actor": "ci",
+  "digest": "{}",
+  "files": [
+    {{"path": "a b/ü.txt", "mode": "100644", "size": 3, "sha256": "{}"}}
+  ]
+}}
+)",
+                                                     kCommit, kTree, digest, Sha256Hex("abc")));
 }
 
 TEST_F(ManifestTest, CanonicalFormIsSortedKeysWithoutWhitespace) {

@@ -155,21 +155,22 @@ TriggerDecision TriggerEvaluator::EvaluatePush(const PushEvent& event) const {
 }
 
 TriggerDecision TriggerEvaluator::EvaluatePullRequest(const PullRequestEvent& event) const {
+  // The model holds Events in upper case (the reader normalises them); so does this.
+  std::string name = AsciiUpper(event.event);
   std::vector<Verdict> verdicts;
   for (const auto& trigger : triggers_) {
     if (auto inert = trigger->Inert(TriggerType::kPullRequest, "a pull request")) {
       verdicts.push_back(std::move(*inert));
       continue;
     }
-    if (std::find(trigger->events.begin(), trigger->events.end(), event.event) ==
-        trigger->events.end()) {
+    if (std::find(trigger->events.begin(), trigger->events.end(), name) == trigger->events.end()) {
       verdicts.push_back(
-          {false, fmt::format("event '{}' not in [{}]", event.event, Join(trigger->events, ", "))});
+          {false, fmt::format("event '{}' not in [{}]", name, Join(trigger->events, ", "))});
       continue;
     }
-    verdicts.push_back(trigger->Match(
-        event.destination_branch, "destination branch", event.changed_paths,
-        fmt::format("PULLREQUEST {} into {}", event.event, event.destination_branch)));
+    verdicts.push_back(
+        trigger->Match(event.destination_branch, "destination branch", event.changed_paths,
+                       fmt::format("PULLREQUEST {} into {}", name, event.destination_branch)));
   }
   return Combine(verdicts);
 }

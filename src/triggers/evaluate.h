@@ -33,7 +33,7 @@ struct PushEvent {
 };
 
 struct PullRequestEvent {
-  std::string event;  // OPEN, REVISION or CLOSED (as in a trigger's Events; upper case)
+  std::string event;  // OPEN, REVISION or CLOSED, as in a trigger's Events (any case)
   std::string source_branch;
   std::string destination_branch;
   std::vector<std::string> changed_paths;  // as in PushEvent

@@ -179,9 +179,8 @@ bool DayMatches(const Schedule& schedule, chrono::year_month_day date) {
   int day = static_cast<int>(static_cast<unsigned>(date.day()));
   chrono::year_month_day_last month_end(date.year(), chrono::month_day_last(date.month()));
   int last = static_cast<int>(static_cast<unsigned>(month_end.day()));
-  chrono::sys_days days(date);
   // c_encoding: 0 = Sunday; the cron fields count 1 = Sunday.
-  int weekday = static_cast<int>(chrono::weekday(days).c_encoding()) + 1;
+  int weekday = static_cast<int>(chrono::weekday(chrono::sys_days(date)).c_encoding()) + 1;
   auto is_weekday = [](int cron_weekday) { return cron_weekday >= 2 && cron_weekday <= 6; };
   if (!schedule.day_of_month_any) {
     if (schedule.days_of_month.test(static_cast<size_t>(day))) return true;

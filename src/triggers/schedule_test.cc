@@ -45,6 +45,13 @@ TEST(ScheduleTest, WeekdayMornings) {
                    "2026-12-10 Thu 09:00", "2026-12-11 Fri 09:00", "2026-12-14 Mon 09:00"}));
 }
 
+TEST(ScheduleTest, DailyAndMonthlySchedules) {
+  EXPECT_EQ(Next("15 22 * * ? *", At(2026, 2, 28, 22, 15), 2),
+            (Times{"2026-03-01 Sun 22:15", "2026-03-02 Mon 22:15"}));
+  EXPECT_EQ(Next("0 8 1 * ? *", At(2026, 11, 15, 0, 0), 3),
+            (Times{"2026-12-01 Tue 08:00", "2027-01-01 Fri 08:00", "2027-02-01 Mon 08:00"}));
+}
+
 TEST(ScheduleTest, EveryHalfHourAcrossTheYearBoundary) {
   EXPECT_EQ(Next("0/30 * * * ? *", At(2026, 12, 31, 23, 10), 3),
             (Times{"2026-12-31 Thu 23:30", "2027-01-01 Fri 00:00", "2027-01-01 Fri 00:30"}));

@@ -174,6 +174,7 @@ TEST(TriggerEvaluatorTest, PullRequestMatchesEvents) {
       Load("Triggers:\n  - Type: PULLREQUEST\n    Events:\n      - OPEN\n      - REVISION\n"),
       {{"OPEN", "main", {}, true, {"PULLREQUEST OPEN into main"}},
        {"REVISION", "dev", {}, true, {"PULLREQUEST REVISION into dev"}},
+       {"open", "dev", {}, true, {"PULLREQUEST OPEN into dev"}},
        {"CLOSED", "main", {}, false, {"event 'CLOSED' not in [OPEN, REVISION]"}}});
 }
 

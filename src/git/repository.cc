@@ -10,13 +10,10 @@
 #include <system_error>
 
 #include "git/git_handle.h"
+#include "git/repository_impl.h"
 #include "git/tree_writer.h"
 
 namespace lockstep::git {
-
-struct Repository::Impl {
-  GitPtr<git_repository> repository;
-};
 
 namespace {
 

@@ -1,5 +1,5 @@
 // A git repository read through libgit2: resolve revisions, read the current branch, export
-// the tree of a commit into a directory. The change-detection issue extends this module
+// the tree of a commit into a directory, list changed paths and commit ranges. The change-detection issue extends this module
 // (ranges, diffs, mirrors). A Repository is move-only and not thread-safe; open one per thread.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "git/changes.h"
 
 namespace lockstep::git {
 
@@ -54,6 +55,29 @@ class Repository {
   // of `commit` (a full id): a file's bytes, or a symbolic link's target. kNotFound when the
   // path does not exist at that commit, kInvalidArgument when it is a directory or submodule.
   Result<std::string> ReadBlob(std::string_view commit, std::string_view path) const;
+
+  // Change detection (implemented in changes.cc). Revisions are anything ResolveCommit
+  // accepts. A revision that cannot be found in a shallow repository fails with kNotFound
+  // "commit X is not in this shallow clone; fetch more history (git fetch --deepen=N)"; an
+  // object that cannot be decoded fails with kCorruption.
+
+  // The paths that differ between the trees of `from_commit` and `to_commit`, sorted by
+  // path (bytewise). Tree-to-tree: intermediate commits do not matter, so a file added and
+  // removed again inside the range does not appear. Renames are found as `git diff -M`
+  // does (50% similarity); a file that became a link is kTypeChanged, not deleted + added.
+  Result<std::vector<ChangedPath>> ChangedPaths(std::string_view from_commit,
+                                                std::string_view to_commit) const;
+
+  // The full ids of the commits reachable from `to` and not from `from`, newest first, like
+  // `git rev-list from..to` (children before parents, then by commit time). An empty `from`
+  // means every commit reachable from `to` (a new branch).
+  Result<std::vector<std::string>> CommitsInRange(std::string_view from,
+                                                  std::string_view to) const;
+
+  // The best common ancestor of `a` and `b` (a full id), as `git merge-base a b`. kNotFound
+  // "no common ancestor of 'a' and 'b'" when the histories are unrelated, which is what a
+  // force-push of an unrelated history looks like.
+  Result<std::string> MergeBase(std::string_view a, std::string_view b) const;
 
  private:
   struct Impl;

@@ -1,0 +1,252 @@
+// Repository's change-detection methods: tree-to-tree diffs with rename detection, commit
+// ranges and merge bases, with the errors a shallow or damaged repository needs.
+#include "git/changes.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "git/git_handle.h"
+#include "git/repository.h"
+#include "git/repository_impl.h"
+
+namespace lockstep::git {
+namespace {
+
+struct DiffDeleter {
+  void operator()(git_diff* p) const { git_diff_free(p); }
+  void operator()(git_revwalk* p) const { git_revwalk_free(p); }
+};
+using DiffPtr = std::unique_ptr<git_diff, DiffDeleter>;
+using RevwalkPtr = std::unique_ptr<git_revwalk, DiffDeleter>;
+
+std::string OidHex(const git_oid* oid) {
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof hex, oid);
+  return std::string(hex);
+}
+
+bool LooksLikeObjectId(std::string_view revision) {
+  return revision.size() >= 4 && revision.size() <= GIT_OID_HEXSZ &&
+         std::all_of(revision.begin(), revision.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+         });
+}
+
+Error ShallowError(std::string_view commit) {
+  return Error(ErrorCode::kNotFound,
+               fmt::format("commit {} is not in this shallow clone; fetch more history "
+                           "(git fetch --deepen=N)",
+                           commit));
+}
+
+// GitError, except that a failure to decode an object (zlib, a truncated or garbled object
+// file) is kCorruption: the data on disk is wrong, and retrying will not help.
+Error ObjectError(int code, std::string_view context) {
+  const git_error* last = git_error_last();
+  if (code != GIT_ENOTFOUND && last != nullptr &&
+      (last->klass == GIT_ERROR_ZLIB || last->klass == GIT_ERROR_ODB ||
+       last->klass == GIT_ERROR_OBJECT)) {
+    return Error(ErrorCode::kCorruption, GitError(code, context).message());
+  }
+  return GitError(code, context);
+}
+
+ChangedPath::Kind KindOf(const git_diff_delta& delta) {
+  switch (delta.status) {
+    case GIT_DELTA_ADDED:
+      return ChangedPath::Kind::kAdded;
+    case GIT_DELTA_DELETED:
+      return ChangedPath::Kind::kDeleted;
+    case GIT_DELTA_RENAMED:
+      return ChangedPath::Kind::kRenamed;
+    case GIT_DELTA_TYPECHANGE:
+      return ChangedPath::Kind::kTypeChanged;
+    default:
+      break;
+  }
+  // Modified: the same blob under a new mode is a pure mode change; new content with or
+  // without a new mode is a modification (both modes are reported).
+  if (git_oid_equal(&delta.old_file.id, &delta.new_file.id) &&
+      delta.old_file.mode != delta.new_file.mode) {
+    return ChangedPath::Kind::kModeChanged;
+  }
+  return ChangedPath::Kind::kModified;
+}
+
+// Resolves a revision for the methods below. In a shallow repository, an id that is not
+// there most likely lies beyond the cut-off, so the error says how to get it.
+Result<git_oid> ResolveForRange(const Repository& repository, git_repository* raw,
+                                std::string_view revision) {
+  Result<std::string> commit = repository.ResolveCommit(revision);
+  if (!commit) {
+    if (commit.error().code() == ErrorCode::kNotFound && git_repository_is_shallow(raw) == 1 &&
+        LooksLikeObjectId(revision)) {
+      return std::unexpected(ShallowError(revision));
+    }
+    return std::unexpected(commit.error());
+  }
+  git_oid oid;
+  git_oid_fromstr(&oid, commit->c_str());
+  return oid;
+}
+
+// The root tree of the commit `oid`; `revision` names it in errors.
+Result<GitPtr<git_tree>> TreeOf(git_repository* repository, const git_oid& oid,
+                                std::string_view revision) {
+  git_commit* raw_commit = nullptr;
+  if (int rc = git_commit_lookup(&raw_commit, repository, &oid); rc < 0) {
+    return std::unexpected(ObjectError(rc, fmt::format("cannot read commit '{}'", revision)));
+  }
+  GitPtr<git_commit> commit(raw_commit);
+  git_tree* raw_tree = nullptr;
+  if (int rc = git_commit_tree(&raw_tree, commit.get()); rc < 0) {
+    return std::unexpected(ObjectError(rc, fmt::format("cannot read the tree of '{}'", revision)));
+  }
+  return GitPtr<git_tree>(raw_tree);
+}
+
+}  // namespace
+
+std::string_view ChangedPathKindName(ChangedPath::Kind kind) {
+  switch (kind) {
+    case ChangedPath::Kind::kAdded:
+      return "added";
+    case ChangedPath::Kind::kModified:
+      return "modified";
+    case ChangedPath::Kind::kDeleted:
+      return "deleted";
+    case ChangedPath::Kind::kRenamed:
+      return "renamed";
+    case ChangedPath::Kind::kModeChanged:
+      return "mode changed";
+    case ChangedPath::Kind::kTypeChanged:
+      return "type changed";
+  }
+  return "unknown";
+}
+
+Result<std::vector<ChangedPath>> Repository::ChangedPaths(std::string_view from_commit,
+                                                          std::string_view to_commit) const {
+  git_repository* repository = impl_->repository.get();
+  Result<git_oid> from = ResolveForRange(*this, repository, from_commit);
+  if (!from) return std::unexpected(from.error());
+  Result<git_oid> to = ResolveForRange(*this, repository, to_commit);
+  if (!to) return std::unexpected(to.error());
+  Result<GitPtr<git_tree>> old_tree = TreeOf(repository, *from, from_commit);
+  if (!old_tree) return std::unexpected(old_tree.error());
+  Result<GitPtr<git_tree>> new_tree = TreeOf(repository, *to, to_commit);
+  if (!new_tree) return std::unexpected(new_tree.error());
+
+  git_diff_options options = GIT_DIFF_OPTIONS_INIT;
+  // Without INCLUDE_TYPECHANGE a file that became a link shows as deleted + added.
+  options.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
+  git_diff* raw_diff = nullptr;
+  if (int rc =
+          git_diff_tree_to_tree(&raw_diff, repository, old_tree->get(), new_tree->get(), &options);
+      rc < 0) {
+    return std::unexpected(
+        ObjectError(rc, fmt::format("cannot compare '{}' with '{}'", from_commit, to_commit)));
+  }
+  DiffPtr diff(raw_diff);
+  // `git diff -M`: pair deleted and added files whose content is at least 50% similar.
+  git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
+  find.flags = GIT_DIFF_FIND_RENAMES;
+  find.rename_threshold = 50;
+  if (int rc = git_diff_find_similar(diff.get(), &find); rc < 0) {
+    return std::unexpected(ObjectError(rc, "cannot detect renames"));
+  }
+
+  std::vector<ChangedPath> changes;
+  size_t count = git_diff_num_deltas(diff.get());
+  changes.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const git_diff_delta* delta = git_diff_get_delta(diff.get(), i);
+    ChangedPath change;
+    change.kind = KindOf(*delta);
+    change.path = delta->status == GIT_DELTA_DELETED ? delta->old_file.path : delta->new_file.path;
+    if (delta->status == GIT_DELTA_RENAMED) change.old_path = delta->old_file.path;
+    change.old_mode = delta->old_file.mode;
+    change.new_mode = delta->new_file.mode;
+    changes.push_back(std::move(change));
+  }
+  std::sort(changes.begin(), changes.end(), [](const ChangedPath& a, const ChangedPath& b) {
+    return a.path != b.path ? a.path < b.path : a.old_path < b.old_path;
+  });
+  return changes;
+}
+
+Result<std::vector<std::string>> Repository::CommitsInRange(std::string_view from,
+                                                            std::string_view to) const {
+  git_repository* repository = impl_->repository.get();
+  Result<git_oid> to_oid = ResolveForRange(*this, repository, to);
+  if (!to_oid) return std::unexpected(to_oid.error());
+  std::optional<git_oid> from_oid;
+  if (!from.empty()) {
+    Result<git_oid> resolved = ResolveForRange(*this, repository, from);
+    if (!resolved) return std::unexpected(resolved.error());
+    from_oid = *resolved;
+  }
+
+  git_revwalk* raw_walk = nullptr;
+  if (int rc = git_revwalk_new(&raw_walk, repository); rc < 0) {
+    return std::unexpected(GitError(rc, "cannot walk history"));
+  }
+  RevwalkPtr walk(raw_walk);
+  // git rev-list's default order: newest commit time first, and never a parent before its
+  // child (the two agree unless clocks were skewed).
+  git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+  std::string range = fmt::format("{}..{}", from, to);
+  if (int rc = git_revwalk_push(walk.get(), &*to_oid); rc < 0) {
+    return std::unexpected(ObjectError(rc, fmt::format("cannot walk '{}'", range)));
+  }
+  if (from_oid) {
+    if (int rc = git_revwalk_hide(walk.get(), &*from_oid); rc < 0) {
+      return std::unexpected(ObjectError(rc, fmt::format("cannot walk '{}'", range)));
+    }
+  }
+  std::vector<std::string> commits;
+  git_oid oid;
+  int rc = 0;
+  while ((rc = git_revwalk_next(&oid, walk.get())) == 0) commits.push_back(OidHex(&oid));
+  if (rc != GIT_ITEROVER) {
+    if (rc == GIT_ENOTFOUND && git_repository_is_shallow(repository) == 1) {
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("the history of '{}' is cut off in this shallow clone; fetch "
+                              "more history (git fetch --deepen=N)",
+                              range));
+    }
+    return std::unexpected(ObjectError(rc, fmt::format("cannot walk '{}'", range)));
+  }
+  return commits;
+}
+
+Result<std::string> Repository::MergeBase(std::string_view a, std::string_view b) const {
+  git_repository* repository = impl_->repository.get();
+  Result<git_oid> a_oid = ResolveForRange(*this, repository, a);
+  if (!a_oid) return std::unexpected(a_oid.error());
+  Result<git_oid> b_oid = ResolveForRange(*this, repository, b);
+  if (!b_oid) return std::unexpected(b_oid.error());
+  git_oid base;
+  int rc = git_merge_base(&base, repository, &*a_oid, &*b_oid);
+  if (rc == GIT_ENOTFOUND) {
+    // libgit2 says ENOTFOUND for unrelated histories, and also when a shallow clone's
+    // history stops before the histories meet.
+    if (git_repository_is_shallow(repository) == 1) {
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("no common ancestor of '{}' and '{}' in this shallow clone; fetch "
+                              "more history (git fetch --deepen=N)",
+                              a, b));
+    }
+    return Fail(ErrorCode::kNotFound, fmt::format("no common ancestor of '{}' and '{}'", a, b));
+  }
+  if (rc < 0) {
+    return std::unexpected(ObjectError(rc, fmt::format("cannot find the merge base of '{}' and "
+                                                       "'{}'",
+                                                       a, b)));
+  }
+  return OidHex(&base);
+}
+
+}  // namespace lockstep::git

@@ -1,0 +1,319 @@
+#include "git/changes.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "git/repository.h"
+#include "git_fixture.h"
+#include "temp_dir.h"
+
+namespace lockstep::git {
+namespace {
+
+using testing::GitFixture;
+using testing::TempDir;
+using Kind = ChangedPath::Kind;
+
+constexpr uint32_t kFile = 0100644;
+constexpr uint32_t kExecutable = 0100755;
+constexpr uint32_t kLink = 0120000;
+
+class ChangesTest : public ::testing::Test {
+ protected:
+  static Repository OpenAt(const std::filesystem::path& path) {
+    Result<Repository> repository = Repository::Open(path);
+    EXPECT_TRUE(repository.has_value()) << repository.error().message();
+    return std::move(*repository);
+  }
+  Repository Open() { return OpenAt(git_.path()); }
+
+  // The changes between two revisions, or a failed assertion and an empty list.
+  std::vector<ChangedPath> Changes(std::string_view from, std::string_view to) {
+    Result<std::vector<ChangedPath>> changes = Open().ChangedPaths(from, to);
+    EXPECT_TRUE(changes.has_value()) << changes.error().message();
+    return changes ? *changes : std::vector<ChangedPath>{};
+  }
+
+  // "code: message" of a failed result, or "ok".
+  template <class T>
+  static std::string Outcome(const Result<T>& result) {
+    if (result) return "ok";
+    return std::string(ErrorCodeName(result.error().code())) + ": " + result.error().message();
+  }
+
+  GitFixture git_;
+};
+
+TEST_F(ChangesTest, ReportsAddedModifiedAndDeletedFilesSortedByPath) {
+  git_.Write("keep.txt", "same\n");
+  git_.Write("b/edit.txt", "before\n");
+  git_.Write("gone.txt", "bye\n");
+  std::string first = git_.Commit("first");
+  git_.Write("b/edit.txt", "after\n");
+  git_.Remove("gone.txt");
+  git_.Write("a/new.txt", "hello\n");
+  std::string second = git_.Commit("second");
+
+  EXPECT_EQ(Changes(first, second), (std::vector<ChangedPath>{
+                                        {Kind::kAdded, "a/new.txt", "", 0, kFile},
+                                        {Kind::kModified, "b/edit.txt", "", kFile, kFile},
+                                        {Kind::kDeleted, "gone.txt", "", kFile, 0},
+                                    }));
+}
+
+TEST_F(ChangesTest, DetectsARenameAndSetsTheOldPath) {
+  git_.Write("old/name.txt", "line one\nline two\nline three\n");
+  std::string first = git_.Commit("first");
+  git_.Remove("old");
+  git_.Write("new/name.txt", "line one\nline two\nline three\n");
+  std::string second = git_.Commit("rename");
+
+  EXPECT_EQ(
+      Changes(first, second),
+      (std::vector<ChangedPath>{{Kind::kRenamed, "new/name.txt", "old/name.txt", kFile, kFile}}));
+}
+
+TEST_F(ChangesTest, DetectsARenameWithAnEditAsGitDiffDashMDoes) {
+  std::string text;
+  for (int i = 0; i < 10; ++i) text += "line " + std::to_string(i) + "\n";
+  git_.Write("a.txt", text);
+  std::string first = git_.Commit("first");
+  git_.Remove("a.txt");
+  git_.Write("b.txt", text + "one more line\n");
+  std::string second = git_.Commit("rename and edit");
+
+  EXPECT_EQ(Changes(first, second),
+            (std::vector<ChangedPath>{{Kind::kRenamed, "b.txt", "a.txt", kFile, kFile}}));
+  EXPECT_EQ(git_.Git({"diff", "-M", "--name-status", first, second}), "R083\ta.txt\tb.txt");
+}
+
+TEST_F(ChangesTest, ADissimilarReplacementIsADeleteAndAnAdd) {
+  git_.Write("a.txt", "alpha\nbeta\ngamma\ndelta\n");
+  std::string first = git_.Commit("first");
+  git_.Remove("a.txt");
+  git_.Write("b.txt", "something else entirely\n");
+  std::string second = git_.Commit("replace");
+
+  EXPECT_EQ(Changes(first, second), (std::vector<ChangedPath>{
+                                        {Kind::kDeleted, "a.txt", "", kFile, 0},
+                                        {Kind::kAdded, "b.txt", "", 0, kFile},
+                                    }));
+}
+
+TEST_F(ChangesTest, ChmodPlusXAloneIsAModeChange) {
+  git_.Write("run.sh", "echo hi\n");
+  std::string first = git_.Commit("first");
+  git_.WriteExecutable("run.sh", "echo hi\n");
+  std::string second = git_.Commit("chmod +x");
+
+  EXPECT_EQ(Changes(first, second),
+            (std::vector<ChangedPath>{{Kind::kModeChanged, "run.sh", "", kFile, kExecutable}}));
+}
+
+TEST_F(ChangesTest, ContentAndModeChangedTogetherIsModifiedWithBothModes) {
+  git_.Write("run.sh", "echo hi\n");
+  std::string first = git_.Commit("first");
+  git_.WriteExecutable("run.sh", "echo bye\n");
+  std::string second = git_.Commit("edit and chmod +x");
+
+  EXPECT_EQ(Changes(first, second),
+            (std::vector<ChangedPath>{{Kind::kModified, "run.sh", "", kFile, kExecutable}}));
+}
+
+TEST_F(ChangesTest, AFileThatBecomesASymlinkIsATypeChange) {
+  git_.Write("target.txt", "t\n");
+  git_.Write("link", "was a file\n");
+  std::string first = git_.Commit("first");
+  git_.Symlink("link", "target.txt");
+  std::string second = git_.Commit("file to link");
+
+  EXPECT_EQ(Changes(first, second),
+            (std::vector<ChangedPath>{{Kind::kTypeChanged, "link", "", kFile, kLink}}));
+}
+
+TEST_F(ChangesTest, ARangeComparesTreesSoAFileAddedThenRemovedDoesNotAppear) {
+  git_.Write("base.txt", "0\n");
+  std::string first = git_.Commit("first");
+  git_.Write("temporary.txt", "here for a while\n");
+  git_.Write("base.txt", "1\n");
+  git_.Commit("second");
+  git_.Remove("temporary.txt");
+  git_.Write("later.txt", "added\n");
+  git_.Commit("third");
+  git_.Write("base.txt", "0\n");  // back to what it was at `first`
+  git_.Write("final.txt", "f\n");
+  std::string fourth = git_.Commit("fourth");
+
+  EXPECT_EQ(Changes(first, fourth), (std::vector<ChangedPath>{
+                                        {Kind::kAdded, "final.txt", "", 0, kFile},
+                                        {Kind::kAdded, "later.txt", "", 0, kFile},
+                                    }));
+  EXPECT_EQ(Changes(fourth, fourth), std::vector<ChangedPath>{});
+}
+
+TEST_F(ChangesTest, ReportsABinaryFileChange) {
+  git_.Write("image.bin", std::string("\x89PNG\0\0\x01\x02", 8));
+  std::string first = git_.Commit("first");
+  git_.Write("image.bin", std::string("\x89PNG\0\0\x01\x03\xff", 9));
+  std::string second = git_.Commit("second");
+
+  EXPECT_EQ(Changes(first, second),
+            (std::vector<ChangedPath>{{Kind::kModified, "image.bin", "", kFile, kFile}}));
+}
+
+TEST_F(ChangesTest, KeepsNamesWithSpacesAndUtf8Unquoted) {
+  git_.Write("docs/read me.txt", "a\n");
+  std::string first = git_.Commit("first");
+  git_.Write("docs/read me.txt", "b\n");
+  git_.Write("docs/h\xc3\xa9llo w\xc3\xb6rld.md", "c\n");
+  std::string second = git_.Commit("second");
+
+  EXPECT_EQ(Changes(first, second),
+            (std::vector<ChangedPath>{
+                {Kind::kAdded, "docs/h\xc3\xa9llo w\xc3\xb6rld.md", "", 0, kFile},
+                {Kind::kModified, "docs/read me.txt", "", kFile, kFile},
+            }));
+}
+
+TEST_F(ChangesTest, AcceptsBranchNamesAndAncestorSyntax) {
+  git_.Write("a.txt", "1\n");
+  git_.Commit("first");
+  git_.Write("a.txt", "2\n");
+  git_.Commit("second");
+
+  EXPECT_EQ(Changes("main~1", "main"),
+            (std::vector<ChangedPath>{{Kind::kModified, "a.txt", "", kFile, kFile}}));
+}
+
+TEST_F(ChangesTest, AnUnknownRevisionIsNotFoundAndNamed) {
+  git_.Write("a.txt", "1\n");
+  std::string first = git_.Commit("first");
+  Repository repository = Open();
+
+  EXPECT_EQ(Outcome(repository.ChangedPaths("no-such-branch", first)),
+            "not found: unknown revision 'no-such-branch'");
+  EXPECT_EQ(Outcome(repository.ChangedPaths(first, "v9")), "not found: unknown revision 'v9'");
+  EXPECT_EQ(Outcome(repository.CommitsInRange(first, "nope")),
+            "not found: unknown revision 'nope'");
+  EXPECT_EQ(Outcome(repository.MergeBase("nope", first)), "not found: unknown revision 'nope'");
+}
+
+TEST_F(ChangesTest, MergeBaseOfTwoBranchesIsWhereTheyForked) {
+  git_.Write("a.txt", "1\n");
+  git_.Commit("first");
+  git_.Write("a.txt", "2\n");
+  std::string fork = git_.Commit("fork point");
+  git_.Branch("feature");
+  git_.Write("main.txt", "m\n");
+  git_.Commit("on main");
+  git_.Checkout("feature");
+  git_.Write("feature.txt", "f\n");
+  git_.Commit("on feature");
+
+  Result<std::string> base = Open().MergeBase("main", "feature");
+  ASSERT_TRUE(base.has_value()) << base.error().message();
+  EXPECT_EQ(*base, fork);
+}
+
+TEST_F(ChangesTest, MergeBaseOfUnrelatedHistoriesIsNotFound) {
+  git_.Write("a.txt", "1\n");
+  git_.Commit("first");
+  git_.Git({"checkout", "-q", "--orphan", "rewritten"});
+  git_.Git({"rm", "-q", "-rf", "."});
+  git_.Write("b.txt", "2\n");
+  git_.Commit("unrelated root");
+
+  EXPECT_EQ(Outcome(Open().MergeBase("main", "rewritten")),
+            "not found: no common ancestor of 'main' and 'rewritten'");
+}
+
+TEST_F(ChangesTest, CommitsInRangeListsNewestFirstThroughAMerge) {
+  git_.Write("a.txt", "1\n");
+  std::string base = git_.Commit("base");
+  git_.Branch("feature");
+  git_.Write("main.txt", "m1\n");
+  std::string main1 = git_.Commit("main 1");
+  git_.Checkout("feature");
+  git_.Write("feature.txt", "f1\n");
+  std::string feature1 = git_.Commit("feature 1");
+  git_.Write("feature.txt", "f2\n");
+  std::string feature2 = git_.Commit("feature 2");
+  git_.Checkout("main");
+  git_.Write("main.txt", "m2\n");
+  std::string main2 = git_.Commit("main 2");
+  git_.Git({"merge", "-q", "--no-ff", "-m", "merge feature", "feature"});
+  std::string merge = git_.Git({"rev-parse", "HEAD"});
+  git_.Write("main.txt", "m3\n");
+  std::string main3 = git_.Commit("main 3");
+
+  Result<std::vector<std::string>> commits = Open().CommitsInRange(base, "main");
+  ASSERT_TRUE(commits.has_value()) << commits.error().message();
+  EXPECT_EQ(commits->size(), 6u);
+  EXPECT_EQ(commits->front(), main3);
+  EXPECT_EQ((*commits)[1], merge);
+  EXPECT_EQ(commits->back(), main1);
+  std::string listed;
+  for (const std::string& commit : *commits) listed += (listed.empty() ? "" : "\n") + commit;
+  EXPECT_EQ(listed, git_.Git({"rev-list", base + "..main"}));
+
+  Result<std::vector<std::string>> feature_only = Open().CommitsInRange(main2, "feature");
+  ASSERT_TRUE(feature_only.has_value()) << feature_only.error().message();
+  EXPECT_EQ(*feature_only, (std::vector<std::string>{feature2, feature1}));
+
+  Result<std::vector<std::string>> none = Open().CommitsInRange(main3, base);
+  ASSERT_TRUE(none.has_value()) << none.error().message();
+  EXPECT_EQ(*none, std::vector<std::string>{});
+}
+
+TEST_F(ChangesTest, CommitsInRangeFromNothingListsTheWholeHistory) {
+  git_.Write("a.txt", "1\n");
+  std::string first = git_.Commit("first");
+  git_.Write("a.txt", "2\n");
+  std::string second = git_.Commit("second");
+
+  Result<std::vector<std::string>> commits = Open().CommitsInRange("", "main");
+  ASSERT_TRUE(commits.has_value()) << commits.error().message();
+  EXPECT_EQ(*commits, (std::vector<std::string>{second, first}));
+}
+
+TEST_F(ChangesTest, AShallowCloneNamesTheMissingCommitAndHowToFetchIt) {
+  git_.Write("a.txt", "1\n");
+  std::string first = git_.Commit("first");
+  git_.Write("a.txt", "2\n");
+  std::string second = git_.Commit("second");
+  TempDir clones;
+  std::filesystem::path shallow = clones.path() / "shallow";
+  git_.Git({"clone", "-q", "--depth", "1", "file://" + git_.path().string(), shallow.string()});
+  Repository repository = OpenAt(shallow);
+
+  std::string expected = "not found: commit " + first +
+                         " is not in this shallow clone; fetch more history (git fetch "
+                         "--deepen=N)";
+  EXPECT_EQ(Outcome(repository.ChangedPaths(first, second)), expected);
+  EXPECT_EQ(Outcome(repository.CommitsInRange(first, "HEAD")), expected);
+  // What the clone has still works.
+  Result<std::vector<ChangedPath>> none = repository.ChangedPaths(second, "HEAD");
+  ASSERT_TRUE(none.has_value()) << none.error().message();
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(ChangesTest, ACorruptObjectIsReportedAsCorruption) {
+  git_.Write("a.txt", "1\n");
+  std::string first = git_.Commit("first");
+  git_.Write("a.txt", "2\n");
+  std::string second = git_.Commit("second");
+  // Overwrite the loose tree object of `second` with bytes that do not inflate.
+  std::string tree = git_.Git({"rev-parse", second + "^{tree}"});
+  std::filesystem::path object =
+      git_.path() / ".git" / "objects" / tree.substr(0, 2) / tree.substr(2);
+  std::filesystem::permissions(object, std::filesystem::perms(0644));
+  std::ofstream(object, std::ios::binary | std::ios::trunc) << "not zlib data";
+
+  Result<std::vector<ChangedPath>> changes = Open().ChangedPaths(first, second);
+  ASSERT_FALSE(changes.has_value());
+  EXPECT_EQ(changes.error().code(), ErrorCode::kCorruption) << changes.error().message();
+}
+
+}  // namespace
+}  // namespace lockstep::git

@@ -37,5 +37,6 @@ CommandSpec ValidateCommand();
 CommandSpec RunCommand();
 CommandSpec RunsCommand();
 CommandSpec LogsCommand();
+CommandSpec TriggersCommand();
 
 }  // namespace lockstep::cli

@@ -10,6 +10,7 @@
 #include "git/git_handle.h"
 #include "git/repository.h"
 #include "git/repository_impl.h"
+#include "git/shallow_history.h"
 
 namespace lockstep::git {
 namespace {
@@ -189,6 +190,10 @@ Result<std::vector<std::string>> Repository::CommitsInRange(std::string_view fro
     from_oid = *resolved;
   }
 
+  if (git_repository_is_shallow(repository) == 1) {
+    return ShallowCommitsInRange(repository, from_oid ? &*from_oid : nullptr, *to_oid);
+  }
+
   git_revwalk* raw_walk = nullptr;
   if (int rc = git_revwalk_new(&raw_walk, repository); rc < 0) {
     return std::unexpected(GitError(rc, "cannot walk history"));
@@ -211,12 +216,6 @@ Result<std::vector<std::string>> Repository::CommitsInRange(std::string_view fro
   int rc = 0;
   while ((rc = git_revwalk_next(&oid, walk.get())) == 0) commits.push_back(OidHex(&oid));
   if (rc != GIT_ITEROVER) {
-    if (rc == GIT_ENOTFOUND && git_repository_is_shallow(repository) == 1) {
-      return Fail(ErrorCode::kNotFound,
-                  fmt::format("the history of '{}' is cut off in this shallow clone; fetch "
-                              "more history (git fetch --deepen=N)",
-                              range));
-    }
     return std::unexpected(ObjectError(rc, fmt::format("cannot walk '{}'", range)));
   }
   return commits;
@@ -228,17 +227,18 @@ Result<std::string> Repository::MergeBase(std::string_view a, std::string_view b
   if (!a_oid) return std::unexpected(a_oid.error());
   Result<git_oid> b_oid = ResolveForRange(*this, repository, b);
   if (!b_oid) return std::unexpected(b_oid.error());
+  if (git_repository_is_shallow(repository) == 1) {
+    Result<std::optional<std::string>> base = ShallowMergeBase(repository, *a_oid, *b_oid);
+    if (!base) return std::unexpected(base.error());
+    if (*base) return **base;
+    return Fail(ErrorCode::kNotFound,
+                fmt::format("no common ancestor of '{}' and '{}' in this shallow clone; fetch "
+                            "more history (git fetch --deepen=N)",
+                            a, b));
+  }
   git_oid base;
   int rc = git_merge_base(&base, repository, &*a_oid, &*b_oid);
   if (rc == GIT_ENOTFOUND) {
-    // libgit2 says ENOTFOUND for unrelated histories, and also when a shallow clone's
-    // history stops before the histories meet.
-    if (git_repository_is_shallow(repository) == 1) {
-      return Fail(ErrorCode::kNotFound,
-                  fmt::format("no common ancestor of '{}' and '{}' in this shallow clone; fetch "
-                              "more history (git fetch --deepen=N)",
-                              a, b));
-    }
     return Fail(ErrorCode::kNotFound, fmt::format("no common ancestor of '{}' and '{}'", a, b));
   }
   if (rc < 0) {

@@ -298,6 +298,55 @@ TEST_F(ChangesTest, AShallowCloneNamesTheMissingCommitAndHowToFetchIt) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_F(ChangesTest, AShallowCloneWalksRangesInsideItsHistoryAsGitDoes) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    git_.Write("a.txt", std::to_string(i) + "\n");
+    ids.push_back(git_.Commit("commit " + std::to_string(i)));
+  }
+  TempDir clones;
+  std::filesystem::path shallow = clones.path() / "shallow";
+  git_.Git({"clone", "-q", "--depth", "3", "file://" + git_.path().string(), shallow.string()});
+  Repository repository = OpenAt(shallow);
+
+  Result<std::vector<std::string>> range = repository.CommitsInRange(ids[2], ids[4]);
+  ASSERT_TRUE(range.has_value()) << range.error().message();
+  EXPECT_EQ(*range, (std::vector<std::string>{ids[4], ids[3]}));
+  // From nothing: the whole history the clone has, ending at its boundary commit.
+  Result<std::vector<std::string>> all = repository.CommitsInRange("", "HEAD");
+  ASSERT_TRUE(all.has_value()) << all.error().message();
+  EXPECT_EQ(*all, (std::vector<std::string>{ids[4], ids[3], ids[2]}));
+  EXPECT_EQ(Outcome(repository.MergeBase(ids[2], ids[4])), "ok");
+  EXPECT_EQ(repository.MergeBase(ids[4], ids[3]).value_or("?"), ids[3]);
+  Result<std::vector<ChangedPath>> changes = repository.ChangedPaths(ids[2], ids[4]);
+  ASSERT_TRUE(changes.has_value()) << changes.error().message();
+  EXPECT_EQ(*changes, (std::vector<ChangedPath>{{Kind::kModified, "a.txt", "", kFile, kFile}}));
+  EXPECT_EQ(Outcome(repository.ChangedPaths(ids[1], ids[4])),
+            "not found: commit " + ids[1] +
+                " is not in this shallow clone; fetch more history (git fetch --deepen=N)");
+}
+
+TEST_F(ChangesTest, AShallowCloneWhoseBranchesDoNotMeetSaysToFetchMore) {
+  git_.Write("a.txt", "1\n");
+  git_.Commit("base");
+  git_.Branch("side");
+  git_.Write("a.txt", "2\n");
+  git_.Commit("main");
+  git_.Checkout("side");
+  git_.Write("b.txt", "3\n");
+  git_.Commit("side");
+  git_.Checkout("main");
+  TempDir clones;
+  std::filesystem::path shallow = clones.path() / "shallow";
+  git_.Git({"clone", "-q", "--depth", "1", "--no-single-branch", "file://" + git_.path().string(),
+            shallow.string()});
+  Repository repository = OpenAt(shallow);
+
+  EXPECT_EQ(Outcome(repository.MergeBase("main", "origin/side")),
+            "not found: no common ancestor of 'main' and 'origin/side' in this shallow clone; "
+            "fetch more history (git fetch --deepen=N)");
+}
+
 TEST_F(ChangesTest, ACorruptObjectIsReportedAsCorruption) {
   git_.Write("a.txt", "1\n");
   std::string first = git_.Commit("first");

@@ -86,6 +86,14 @@ Result<git_oid> ResolveForRange(const Repository& repository, git_repository* ra
         LooksLikeObjectId(revision)) {
       return std::unexpected(ShallowError(revision));
     }
+    // ResolveCommit reports an object that does not inflate as an I/O error; here it is
+    // what it is, corruption (the libgit2 error is still the last one on this thread).
+    const git_error* last = git_error_last();
+    if (commit.error().code() == ErrorCode::kIoError && last != nullptr &&
+        (last->klass == GIT_ERROR_ZLIB || last->klass == GIT_ERROR_ODB ||
+         last->klass == GIT_ERROR_OBJECT)) {
+      return std::unexpected(Error(ErrorCode::kCorruption, commit.error().message()));
+    }
     return std::unexpected(commit.error());
   }
   git_oid oid;

@@ -42,6 +42,14 @@ class ChangesTest : public ::testing::Test {
     return std::string(ErrorCodeName(result.error().code())) + ": " + result.error().message();
   }
 
+  // Overwrites the loose object `id` with bytes that do not inflate.
+  void CorruptLooseObject(const std::string& id) {
+    std::filesystem::path object =
+        git_.path() / ".git" / "objects" / id.substr(0, 2) / id.substr(2);
+    std::filesystem::permissions(object, std::filesystem::perms(0644));
+    std::ofstream(object, std::ios::binary | std::ios::trunc) << "not zlib data";
+  }
+
   GitFixture git_;
 };
 
@@ -347,21 +355,21 @@ TEST_F(ChangesTest, AShallowCloneWhoseBranchesDoNotMeetSaysToFetchMore) {
             "fetch more history (git fetch --deepen=N)");
 }
 
-TEST_F(ChangesTest, ACorruptObjectIsReportedAsCorruption) {
+TEST_F(ChangesTest, ACorruptTreeOrCommitIsReportedAsCorruption) {
   git_.Write("a.txt", "1\n");
   std::string first = git_.Commit("first");
   git_.Write("a.txt", "2\n");
   std::string second = git_.Commit("second");
-  // Overwrite the loose tree object of `second` with bytes that do not inflate.
   std::string tree = git_.Git({"rev-parse", second + "^{tree}"});
-  std::filesystem::path object =
-      git_.path() / ".git" / "objects" / tree.substr(0, 2) / tree.substr(2);
-  std::filesystem::permissions(object, std::filesystem::perms(0644));
-  std::ofstream(object, std::ios::binary | std::ios::trunc) << "not zlib data";
+  CorruptLooseObject(tree);
+  EXPECT_EQ(Outcome(Open().ChangedPaths(first, second)),
+            "corruption: cannot read the tree of '" + second + "': failed to inflate loose object");
 
-  Result<std::vector<ChangedPath>> changes = Open().ChangedPaths(first, second);
-  ASSERT_FALSE(changes.has_value());
-  EXPECT_EQ(changes.error().code(), ErrorCode::kCorruption) << changes.error().message();
+  CorruptLooseObject(second);
+  std::string expected =
+      "corruption: cannot resolve revision '" + second + "': failed to inflate loose object";
+  EXPECT_EQ(Outcome(Open().ChangedPaths(first, second)), expected);
+  EXPECT_EQ(Outcome(Open().CommitsInRange(first, second)), expected);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "git/changes.h"
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "git/repository.h"
@@ -192,6 +194,52 @@ TEST_F(ChangesTest, AcceptsBranchNamesAndAncestorSyntax) {
 
   EXPECT_EQ(Changes("main~1", "main"),
             (std::vector<ChangedPath>{{Kind::kModified, "a.txt", "", kFile, kFile}}));
+}
+
+TEST_F(ChangesTest, AgreesWithGitDiffRawOnAMixedChange) {
+  std::string long_text;
+  for (int i = 0; i < 20; ++i) long_text += "shared line " + std::to_string(i) + "\n";
+  git_.Write("src/main.cc", "int main() {}\n");
+  git_.Write("src/moved.h", long_text);
+  git_.Write("docs/old notes.md", "notes\n");
+  git_.Write("tool.sh", "echo\n");
+  git_.Write("link", "file\n");
+  std::string first = git_.Commit("first");
+  git_.Write("src/main.cc", "int main() { return 1; }\n");
+  git_.Remove("src/moved.h");
+  git_.Write("include/moved.h", long_text + "one edit\n");
+  git_.Remove("docs/old notes.md");
+  git_.WriteExecutable("tool.sh", "echo\n");
+  git_.Symlink("link", "src/main.cc");
+  git_.Write("caf\xc3\xa9.txt", "new\n");
+  std::string second = git_.Commit("second");
+
+  // "<old mode> <new mode> <status letter>\t<path>[\t<new path>]", as git diff --raw shows
+  // it without the ids and the similarity score.
+  std::vector<std::string> ours;
+  for (const ChangedPath& change : Changes(first, second)) {
+    constexpr std::string_view kLetters = "AMDRMT";
+    std::string line = fmt::format("{:06o} {:06o} {}\t", change.old_mode, change.new_mode,
+                                   kLetters[static_cast<size_t>(change.kind)]);
+    line += change.kind == Kind::kRenamed ? change.old_path + "\t" + change.path : change.path;
+    ours.push_back(line);
+  }
+  std::sort(ours.begin(), ours.end());
+  std::vector<std::string> theirs;
+  std::string raw =
+      git_.Git({"-c", "core.quotepath=false", "diff", "-M", "--raw", "--no-abbrev", first, second});
+  for (size_t start = 0; start < raw.size();) {
+    size_t end = raw.find('\n', start);
+    if (end == std::string::npos) end = raw.size();
+    std::string line = raw.substr(start, end - start);  // ":100644 100755 id id M\tpath"
+    size_t tab = line.find('\t');
+    char status = line[line.rfind(' ', tab) + 1];  // "R083" -> 'R'
+    theirs.push_back(line.substr(1, 14) + status + "\t" + line.substr(tab + 1));
+    start = end + 1;
+  }
+  std::sort(theirs.begin(), theirs.end());
+  EXPECT_EQ(ours, theirs);
+  EXPECT_EQ(ours.size(), 6u);
 }
 
 TEST_F(ChangesTest, AnUnknownRevisionIsNotFoundAndNamed) {

@@ -11,16 +11,15 @@
 #include "git/repository.h"
 #include "git/repository_impl.h"
 #include "git/shallow_history.h"
+#include "git/tree_diff.h"
 
 namespace lockstep::git {
 namespace {
 
-struct DiffDeleter {
-  void operator()(git_diff* p) const { git_diff_free(p); }
+struct RevwalkDeleter {
   void operator()(git_revwalk* p) const { git_revwalk_free(p); }
 };
-using DiffPtr = std::unique_ptr<git_diff, DiffDeleter>;
-using RevwalkPtr = std::unique_ptr<git_revwalk, DiffDeleter>;
+using RevwalkPtr = std::unique_ptr<git_revwalk, RevwalkDeleter>;
 
 std::string OidHex(const git_oid* oid) {
   char hex[GIT_OID_HEXSZ + 1];
@@ -40,40 +39,6 @@ Error ShallowError(std::string_view commit) {
                fmt::format("commit {} is not in this shallow clone; fetch more history "
                            "(git fetch --deepen=N)",
                            commit));
-}
-
-// GitError, except that a failure to decode an object (zlib, a truncated or garbled object
-// file) is kCorruption: the data on disk is wrong, and retrying will not help.
-Error ObjectError(int code, std::string_view context) {
-  const git_error* last = git_error_last();
-  if (code != GIT_ENOTFOUND && last != nullptr &&
-      (last->klass == GIT_ERROR_ZLIB || last->klass == GIT_ERROR_ODB ||
-       last->klass == GIT_ERROR_OBJECT)) {
-    return Error(ErrorCode::kCorruption, GitError(code, context).message());
-  }
-  return GitError(code, context);
-}
-
-ChangedPath::Kind KindOf(const git_diff_delta& delta) {
-  switch (delta.status) {
-    case GIT_DELTA_ADDED:
-      return ChangedPath::Kind::kAdded;
-    case GIT_DELTA_DELETED:
-      return ChangedPath::Kind::kDeleted;
-    case GIT_DELTA_RENAMED:
-      return ChangedPath::Kind::kRenamed;
-    case GIT_DELTA_TYPECHANGE:
-      return ChangedPath::Kind::kTypeChanged;
-    default:
-      break;
-  }
-  // Modified: the same blob under a new mode is a pure mode change; new content with or
-  // without a new mode is a modification (both modes are reported).
-  if (git_oid_equal(&delta.old_file.id, &delta.new_file.id) &&
-      delta.old_file.mode != delta.new_file.mode) {
-    return ChangedPath::Kind::kModeChanged;
-  }
-  return ChangedPath::Kind::kModified;
 }
 
 // Resolves a revision for the methods below. In a shallow repository, an id that is not
@@ -148,39 +113,12 @@ Result<std::vector<ChangedPath>> Repository::ChangedPaths(std::string_view from_
   Result<GitPtr<git_tree>> new_tree = TreeOf(repository, *to, to_commit);
   if (!new_tree) return std::unexpected(new_tree.error());
 
-  git_diff_options options = GIT_DIFF_OPTIONS_INIT;
-  // Without INCLUDE_TYPECHANGE a file that became a link shows as deleted + added.
-  options.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
-  git_diff* raw_diff = nullptr;
-  if (int rc =
-          git_diff_tree_to_tree(&raw_diff, repository, old_tree->get(), new_tree->get(), &options);
-      rc < 0) {
-    return std::unexpected(
-        ObjectError(rc, fmt::format("cannot compare '{}' with '{}'", from_commit, to_commit)));
-  }
-  DiffPtr diff(raw_diff);
-  // `git diff -M`: pair deleted and added files whose content is at least 50% similar.
-  git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
-  find.flags = GIT_DIFF_FIND_RENAMES;
-  find.rename_threshold = 50;
-  if (int rc = git_diff_find_similar(diff.get(), &find); rc < 0) {
-    return std::unexpected(ObjectError(rc, "cannot detect renames"));
-  }
-
-  std::vector<ChangedPath> changes;
-  size_t count = git_diff_num_deltas(diff.get());
-  changes.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    const git_diff_delta* delta = git_diff_get_delta(diff.get(), i);
-    ChangedPath change;
-    change.kind = KindOf(*delta);
-    change.path = delta->status == GIT_DELTA_DELETED ? delta->old_file.path : delta->new_file.path;
-    if (delta->status == GIT_DELTA_RENAMED) change.old_path = delta->old_file.path;
-    change.old_mode = delta->old_file.mode;
-    change.new_mode = delta->new_file.mode;
-    changes.push_back(std::move(change));
-  }
-  std::sort(changes.begin(), changes.end(), [](const ChangedPath& a, const ChangedPath& b) {
+  // `git diff -M`: renames need 50% similarity.
+  Result<std::vector<ChangedPath>> changes =
+      DiffTrees(repository, old_tree->get(), new_tree->get(), /*rename_threshold=*/50);
+  if (!changes) return std::unexpected(changes.error());
+  std::vector<ChangedPath>& sorted = *changes;
+  std::sort(sorted.begin(), sorted.end(), [](const ChangedPath& a, const ChangedPath& b) {
     return a.path != b.path ? a.path < b.path : a.old_path < b.old_path;
   });
   return changes;

@@ -204,6 +204,8 @@ TEST_F(ChangesTest, AgreesWithGitDiffRawOnAMixedChange) {
   git_.Write("docs/old notes.md", "notes\n");
   git_.Write("tool.sh", "echo\n");
   git_.Write("link", "file\n");
+  git_.Write("thing/inner.txt", "inner\n");
+  git_.Write("empty", "");
   std::string first = git_.Commit("first");
   git_.Write("src/main.cc", "int main() { return 1; }\n");
   git_.Remove("src/moved.h");
@@ -212,6 +214,10 @@ TEST_F(ChangesTest, AgreesWithGitDiffRawOnAMixedChange) {
   git_.WriteExecutable("tool.sh", "echo\n");
   git_.Symlink("link", "src/main.cc");
   git_.Write("caf\xc3\xa9.txt", "new\n");
+  git_.Remove("thing");
+  git_.Write("thing", "now a file\n");  // a folder replaced by a file
+  git_.Remove("empty");
+  git_.Write("sub/empty", "");
   std::string second = git_.Commit("second");
 
   // "<old mode> <new mode> <status letter>\t<path>[\t<new path>]", as git diff --raw shows
@@ -239,7 +245,7 @@ TEST_F(ChangesTest, AgreesWithGitDiffRawOnAMixedChange) {
   }
   std::sort(theirs.begin(), theirs.end());
   EXPECT_EQ(ours, theirs);
-  EXPECT_EQ(ours.size(), 6u);
+  EXPECT_EQ(ours.size(), 9u);
 }
 
 TEST_F(ChangesTest, AnUnknownRevisionIsNotFoundAndNamed) {

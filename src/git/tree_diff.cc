@@ -171,18 +171,21 @@ class Differ {
     return {};
   }
 
-  Result<HashsigPtr> Signature(const Side& side) {
+  // The similarity signature of a blob (null for one too uniform to have one, such as an
+  // empty file), and its size in `size`.
+  Result<HashsigPtr> Signature(const Side& side, size_t& size) {
     git_blob* raw = nullptr;
     if (int rc = git_blob_lookup(&raw, repository_, &side.id); rc < 0) {
       return std::unexpected(ObjectError(rc, fmt::format("cannot read '{}'", side.path)));
     }
     GitPtr<git_blob> blob(raw);
+    size = static_cast<size_t>(git_blob_rawsize(blob.get()));
     git_hashsig* sig = nullptr;
-    int rc = git_hashsig_create(&sig, static_cast<const char*>(git_blob_rawcontent(blob.get())),
-                                static_cast<size_t>(git_blob_rawsize(blob.get())),
-                                static_cast<git_hashsig_option_t>(GIT_HASHSIG_SMART_WHITESPACE |
-                                                                  GIT_HASHSIG_ALLOW_SMALL_FILES));
-    if (rc < 0) return HashsigPtr();  // e.g. an empty file: it has no signature to match
+    int rc =
+        git_hashsig_create(&sig, static_cast<const char*>(git_blob_rawcontent(blob.get())), size,
+                           static_cast<git_hashsig_option_t>(GIT_HASHSIG_SMART_WHITESPACE |
+                                                             GIT_HASHSIG_ALLOW_SMALL_FILES));
+    if (rc < 0) return HashsigPtr();
     return HashsigPtr(sig);
   }
 
@@ -190,15 +193,16 @@ class Differ {
   // scores first, as git does; pairs under `threshold` percent stay deleted and added.
   Result<void> PairSimilarRenames(int threshold) {
     std::vector<HashsigPtr> from_sigs(deleted_.size()), to_sigs(added_.size());
+    std::vector<size_t> from_sizes(deleted_.size()), to_sizes(added_.size());
     for (size_t k = 0; k < deleted_.size(); ++k) {
       if (deleted_[k].path.empty() || TypeOf(deleted_[k].mode) != 0100000) continue;
-      Result<HashsigPtr> sig = Signature(deleted_[k]);
+      Result<HashsigPtr> sig = Signature(deleted_[k], from_sizes[k]);
       if (!sig) return std::unexpected(sig.error());
       from_sigs[k] = std::move(*sig);
     }
     for (size_t k = 0; k < added_.size(); ++k) {
       if (added_[k].path.empty() || TypeOf(added_[k].mode) != 0100000) continue;
-      Result<HashsigPtr> sig = Signature(added_[k]);
+      Result<HashsigPtr> sig = Signature(added_[k], to_sizes[k]);
       if (!sig) return std::unexpected(sig.error());
       to_sigs[k] = std::move(*sig);
     }
@@ -211,6 +215,11 @@ class Differ {
       if (!to_sigs[t]) continue;
       for (size_t f = 0; f < deleted_.size(); ++f) {
         if (!from_sigs[f]) continue;
+        // As git: when the sizes alone differ by more than the threshold allows, the pair
+        // cannot score enough, and comparing signatures is the expensive part.
+        size_t larger = std::max(from_sizes[f], to_sizes[t]);
+        size_t difference = larger - std::min(from_sizes[f], to_sizes[t]);
+        if (difference * 100 > larger * static_cast<size_t>(100 - threshold)) continue;
         int score = git_hashsig_compare(from_sigs[f].get(), to_sigs[t].get());
         if (score >= threshold) candidates.push_back({score, f, t});
       }

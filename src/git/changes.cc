@@ -10,16 +10,16 @@
 #include "git/git_handle.h"
 #include "git/repository.h"
 #include "git/repository_impl.h"
+#include "git/shallow_history.h"
+#include "git/tree_diff.h"
 
 namespace lockstep::git {
 namespace {
 
-struct DiffDeleter {
-  void operator()(git_diff* p) const { git_diff_free(p); }
+struct RevwalkDeleter {
   void operator()(git_revwalk* p) const { git_revwalk_free(p); }
 };
-using DiffPtr = std::unique_ptr<git_diff, DiffDeleter>;
-using RevwalkPtr = std::unique_ptr<git_revwalk, DiffDeleter>;
+using RevwalkPtr = std::unique_ptr<git_revwalk, RevwalkDeleter>;
 
 std::string OidHex(const git_oid* oid) {
   char hex[GIT_OID_HEXSZ + 1];
@@ -41,40 +41,6 @@ Error ShallowError(std::string_view commit) {
                            commit));
 }
 
-// GitError, except that a failure to decode an object (zlib, a truncated or garbled object
-// file) is kCorruption: the data on disk is wrong, and retrying will not help.
-Error ObjectError(int code, std::string_view context) {
-  const git_error* last = git_error_last();
-  if (code != GIT_ENOTFOUND && last != nullptr &&
-      (last->klass == GIT_ERROR_ZLIB || last->klass == GIT_ERROR_ODB ||
-       last->klass == GIT_ERROR_OBJECT)) {
-    return Error(ErrorCode::kCorruption, GitError(code, context).message());
-  }
-  return GitError(code, context);
-}
-
-ChangedPath::Kind KindOf(const git_diff_delta& delta) {
-  switch (delta.status) {
-    case GIT_DELTA_ADDED:
-      return ChangedPath::Kind::kAdded;
-    case GIT_DELTA_DELETED:
-      return ChangedPath::Kind::kDeleted;
-    case GIT_DELTA_RENAMED:
-      return ChangedPath::Kind::kRenamed;
-    case GIT_DELTA_TYPECHANGE:
-      return ChangedPath::Kind::kTypeChanged;
-    default:
-      break;
-  }
-  // Modified: the same blob under a new mode is a pure mode change; new content with or
-  // without a new mode is a modification (both modes are reported).
-  if (git_oid_equal(&delta.old_file.id, &delta.new_file.id) &&
-      delta.old_file.mode != delta.new_file.mode) {
-    return ChangedPath::Kind::kModeChanged;
-  }
-  return ChangedPath::Kind::kModified;
-}
-
 // Resolves a revision for the methods below. In a shallow repository, an id that is not
 // there most likely lies beyond the cut-off, so the error says how to get it.
 Result<git_oid> ResolveForRange(const Repository& repository, git_repository* raw,
@@ -84,6 +50,14 @@ Result<git_oid> ResolveForRange(const Repository& repository, git_repository* ra
     if (commit.error().code() == ErrorCode::kNotFound && git_repository_is_shallow(raw) == 1 &&
         LooksLikeObjectId(revision)) {
       return std::unexpected(ShallowError(revision));
+    }
+    // ResolveCommit reports an object that does not inflate as an I/O error; here it is
+    // what it is, corruption (the libgit2 error is still the last one on this thread).
+    const git_error* last = git_error_last();
+    if (commit.error().code() == ErrorCode::kIoError && last != nullptr &&
+        (last->klass == GIT_ERROR_ZLIB || last->klass == GIT_ERROR_ODB ||
+         last->klass == GIT_ERROR_OBJECT)) {
+      return std::unexpected(Error(ErrorCode::kCorruption, commit.error().message()));
     }
     return std::unexpected(commit.error());
   }
@@ -139,39 +113,12 @@ Result<std::vector<ChangedPath>> Repository::ChangedPaths(std::string_view from_
   Result<GitPtr<git_tree>> new_tree = TreeOf(repository, *to, to_commit);
   if (!new_tree) return std::unexpected(new_tree.error());
 
-  git_diff_options options = GIT_DIFF_OPTIONS_INIT;
-  // Without INCLUDE_TYPECHANGE a file that became a link shows as deleted + added.
-  options.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
-  git_diff* raw_diff = nullptr;
-  if (int rc =
-          git_diff_tree_to_tree(&raw_diff, repository, old_tree->get(), new_tree->get(), &options);
-      rc < 0) {
-    return std::unexpected(
-        ObjectError(rc, fmt::format("cannot compare '{}' with '{}'", from_commit, to_commit)));
-  }
-  DiffPtr diff(raw_diff);
-  // `git diff -M`: pair deleted and added files whose content is at least 50% similar.
-  git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
-  find.flags = GIT_DIFF_FIND_RENAMES;
-  find.rename_threshold = 50;
-  if (int rc = git_diff_find_similar(diff.get(), &find); rc < 0) {
-    return std::unexpected(ObjectError(rc, "cannot detect renames"));
-  }
-
-  std::vector<ChangedPath> changes;
-  size_t count = git_diff_num_deltas(diff.get());
-  changes.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    const git_diff_delta* delta = git_diff_get_delta(diff.get(), i);
-    ChangedPath change;
-    change.kind = KindOf(*delta);
-    change.path = delta->status == GIT_DELTA_DELETED ? delta->old_file.path : delta->new_file.path;
-    if (delta->status == GIT_DELTA_RENAMED) change.old_path = delta->old_file.path;
-    change.old_mode = delta->old_file.mode;
-    change.new_mode = delta->new_file.mode;
-    changes.push_back(std::move(change));
-  }
-  std::sort(changes.begin(), changes.end(), [](const ChangedPath& a, const ChangedPath& b) {
+  // `git diff -M`: renames need 50% similarity.
+  Result<std::vector<ChangedPath>> changes =
+      DiffTrees(repository, old_tree->get(), new_tree->get(), /*rename_threshold=*/50);
+  if (!changes) return std::unexpected(changes.error());
+  std::vector<ChangedPath>& sorted = *changes;
+  std::sort(sorted.begin(), sorted.end(), [](const ChangedPath& a, const ChangedPath& b) {
     return a.path != b.path ? a.path < b.path : a.old_path < b.old_path;
   });
   return changes;
@@ -187,6 +134,10 @@ Result<std::vector<std::string>> Repository::CommitsInRange(std::string_view fro
     Result<git_oid> resolved = ResolveForRange(*this, repository, from);
     if (!resolved) return std::unexpected(resolved.error());
     from_oid = *resolved;
+  }
+
+  if (git_repository_is_shallow(repository) == 1) {
+    return ShallowCommitsInRange(repository, from_oid ? &*from_oid : nullptr, *to_oid);
   }
 
   git_revwalk* raw_walk = nullptr;
@@ -211,12 +162,6 @@ Result<std::vector<std::string>> Repository::CommitsInRange(std::string_view fro
   int rc = 0;
   while ((rc = git_revwalk_next(&oid, walk.get())) == 0) commits.push_back(OidHex(&oid));
   if (rc != GIT_ITEROVER) {
-    if (rc == GIT_ENOTFOUND && git_repository_is_shallow(repository) == 1) {
-      return Fail(ErrorCode::kNotFound,
-                  fmt::format("the history of '{}' is cut off in this shallow clone; fetch "
-                              "more history (git fetch --deepen=N)",
-                              range));
-    }
     return std::unexpected(ObjectError(rc, fmt::format("cannot walk '{}'", range)));
   }
   return commits;
@@ -228,17 +173,18 @@ Result<std::string> Repository::MergeBase(std::string_view a, std::string_view b
   if (!a_oid) return std::unexpected(a_oid.error());
   Result<git_oid> b_oid = ResolveForRange(*this, repository, b);
   if (!b_oid) return std::unexpected(b_oid.error());
+  if (git_repository_is_shallow(repository) == 1) {
+    Result<std::optional<std::string>> base = ShallowMergeBase(repository, *a_oid, *b_oid);
+    if (!base) return std::unexpected(base.error());
+    if (*base) return **base;
+    return Fail(ErrorCode::kNotFound,
+                fmt::format("no common ancestor of '{}' and '{}' in this shallow clone; fetch "
+                            "more history (git fetch --deepen=N)",
+                            a, b));
+  }
   git_oid base;
   int rc = git_merge_base(&base, repository, &*a_oid, &*b_oid);
   if (rc == GIT_ENOTFOUND) {
-    // libgit2 says ENOTFOUND for unrelated histories, and also when a shallow clone's
-    // history stops before the histories meet.
-    if (git_repository_is_shallow(repository) == 1) {
-      return Fail(ErrorCode::kNotFound,
-                  fmt::format("no common ancestor of '{}' and '{}' in this shallow clone; fetch "
-                              "more history (git fetch --deepen=N)",
-                              a, b));
-    }
     return Fail(ErrorCode::kNotFound, fmt::format("no common ancestor of '{}' and '{}'", a, b));
   }
   if (rc < 0) {

@@ -1,7 +1,9 @@
 #include "git/changes.h"
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "git/repository.h"
@@ -40,6 +42,14 @@ class ChangesTest : public ::testing::Test {
   static std::string Outcome(const Result<T>& result) {
     if (result) return "ok";
     return std::string(ErrorCodeName(result.error().code())) + ": " + result.error().message();
+  }
+
+  // Overwrites the loose object `id` with bytes that do not inflate.
+  void CorruptLooseObject(const std::string& id) {
+    std::filesystem::path object =
+        git_.path() / ".git" / "objects" / id.substr(0, 2) / id.substr(2);
+    std::filesystem::permissions(object, std::filesystem::perms(0644));
+    std::ofstream(object, std::ios::binary | std::ios::trunc) << "not zlib data";
   }
 
   GitFixture git_;
@@ -186,6 +196,58 @@ TEST_F(ChangesTest, AcceptsBranchNamesAndAncestorSyntax) {
             (std::vector<ChangedPath>{{Kind::kModified, "a.txt", "", kFile, kFile}}));
 }
 
+TEST_F(ChangesTest, AgreesWithGitDiffRawOnAMixedChange) {
+  std::string long_text;
+  for (int i = 0; i < 20; ++i) long_text += "shared line " + std::to_string(i) + "\n";
+  git_.Write("src/main.cc", "int main() {}\n");
+  git_.Write("src/moved.h", long_text);
+  git_.Write("docs/old notes.md", "notes\n");
+  git_.Write("tool.sh", "echo\n");
+  git_.Write("link", "file\n");
+  git_.Write("thing/inner.txt", "inner\n");
+  git_.Write("empty", "");
+  std::string first = git_.Commit("first");
+  git_.Write("src/main.cc", "int main() { return 1; }\n");
+  git_.Remove("src/moved.h");
+  git_.Write("include/moved.h", long_text + "one edit\n");
+  git_.Remove("docs/old notes.md");
+  git_.WriteExecutable("tool.sh", "echo\n");
+  git_.Symlink("link", "src/main.cc");
+  git_.Write("caf\xc3\xa9.txt", "new\n");
+  git_.Remove("thing");
+  git_.Write("thing", "now a file\n");  // a folder replaced by a file
+  git_.Remove("empty");
+  git_.Write("sub/empty", "");
+  std::string second = git_.Commit("second");
+
+  // "<old mode> <new mode> <status letter>\t<path>[\t<new path>]", as git diff --raw shows
+  // it without the ids and the similarity score.
+  std::vector<std::string> ours;
+  for (const ChangedPath& change : Changes(first, second)) {
+    constexpr std::string_view kLetters = "AMDRMT";
+    std::string line = fmt::format("{:06o} {:06o} {}\t", change.old_mode, change.new_mode,
+                                   kLetters[static_cast<size_t>(change.kind)]);
+    line += change.kind == Kind::kRenamed ? change.old_path + "\t" + change.path : change.path;
+    ours.push_back(line);
+  }
+  std::sort(ours.begin(), ours.end());
+  std::vector<std::string> theirs;
+  std::string raw =
+      git_.Git({"-c", "core.quotepath=false", "diff", "-M", "--raw", "--no-abbrev", first, second});
+  for (size_t start = 0; start < raw.size();) {
+    size_t end = raw.find('\n', start);
+    if (end == std::string::npos) end = raw.size();
+    std::string line = raw.substr(start, end - start);  // ":100644 100755 id id M\tpath"
+    size_t tab = line.find('\t');
+    char status = line[line.rfind(' ', tab) + 1];  // "R083" -> 'R'
+    theirs.push_back(line.substr(1, 14) + status + "\t" + line.substr(tab + 1));
+    start = end + 1;
+  }
+  std::sort(theirs.begin(), theirs.end());
+  EXPECT_EQ(ours, theirs);
+  EXPECT_EQ(ours.size(), 9u);
+}
+
 TEST_F(ChangesTest, AnUnknownRevisionIsNotFoundAndNamed) {
   git_.Write("a.txt", "1\n");
   std::string first = git_.Commit("first");
@@ -298,21 +360,70 @@ TEST_F(ChangesTest, AShallowCloneNamesTheMissingCommitAndHowToFetchIt) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST_F(ChangesTest, ACorruptObjectIsReportedAsCorruption) {
+TEST_F(ChangesTest, AShallowCloneWalksRangesInsideItsHistoryAsGitDoes) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    git_.Write("a.txt", std::to_string(i) + "\n");
+    ids.push_back(git_.Commit("commit " + std::to_string(i)));
+  }
+  TempDir clones;
+  std::filesystem::path shallow = clones.path() / "shallow";
+  git_.Git({"clone", "-q", "--depth", "3", "file://" + git_.path().string(), shallow.string()});
+  Repository repository = OpenAt(shallow);
+
+  Result<std::vector<std::string>> range = repository.CommitsInRange(ids[2], ids[4]);
+  ASSERT_TRUE(range.has_value()) << range.error().message();
+  EXPECT_EQ(*range, (std::vector<std::string>{ids[4], ids[3]}));
+  // From nothing: the whole history the clone has, ending at its boundary commit.
+  Result<std::vector<std::string>> all = repository.CommitsInRange("", "HEAD");
+  ASSERT_TRUE(all.has_value()) << all.error().message();
+  EXPECT_EQ(*all, (std::vector<std::string>{ids[4], ids[3], ids[2]}));
+  EXPECT_EQ(Outcome(repository.MergeBase(ids[2], ids[4])), "ok");
+  EXPECT_EQ(repository.MergeBase(ids[4], ids[3]).value_or("?"), ids[3]);
+  Result<std::vector<ChangedPath>> changes = repository.ChangedPaths(ids[2], ids[4]);
+  ASSERT_TRUE(changes.has_value()) << changes.error().message();
+  EXPECT_EQ(*changes, (std::vector<ChangedPath>{{Kind::kModified, "a.txt", "", kFile, kFile}}));
+  EXPECT_EQ(Outcome(repository.ChangedPaths(ids[1], ids[4])),
+            "not found: commit " + ids[1] +
+                " is not in this shallow clone; fetch more history (git fetch --deepen=N)");
+}
+
+TEST_F(ChangesTest, AShallowCloneWhoseBranchesDoNotMeetSaysToFetchMore) {
+  git_.Write("a.txt", "1\n");
+  git_.Commit("base");
+  git_.Branch("side");
+  git_.Write("a.txt", "2\n");
+  git_.Commit("main");
+  git_.Checkout("side");
+  git_.Write("b.txt", "3\n");
+  git_.Commit("side");
+  git_.Checkout("main");
+  TempDir clones;
+  std::filesystem::path shallow = clones.path() / "shallow";
+  git_.Git({"clone", "-q", "--depth", "1", "--no-single-branch", "file://" + git_.path().string(),
+            shallow.string()});
+  Repository repository = OpenAt(shallow);
+
+  EXPECT_EQ(Outcome(repository.MergeBase("main", "origin/side")),
+            "not found: no common ancestor of 'main' and 'origin/side' in this shallow clone; "
+            "fetch more history (git fetch --deepen=N)");
+}
+
+TEST_F(ChangesTest, ACorruptTreeOrCommitIsReportedAsCorruption) {
   git_.Write("a.txt", "1\n");
   std::string first = git_.Commit("first");
   git_.Write("a.txt", "2\n");
   std::string second = git_.Commit("second");
-  // Overwrite the loose tree object of `second` with bytes that do not inflate.
   std::string tree = git_.Git({"rev-parse", second + "^{tree}"});
-  std::filesystem::path object =
-      git_.path() / ".git" / "objects" / tree.substr(0, 2) / tree.substr(2);
-  std::filesystem::permissions(object, std::filesystem::perms(0644));
-  std::ofstream(object, std::ios::binary | std::ios::trunc) << "not zlib data";
+  CorruptLooseObject(tree);
+  EXPECT_EQ(Outcome(Open().ChangedPaths(first, second)),
+            "corruption: cannot read the tree of '" + second + "': failed to inflate loose object");
 
-  Result<std::vector<ChangedPath>> changes = Open().ChangedPaths(first, second);
-  ASSERT_FALSE(changes.has_value());
-  EXPECT_EQ(changes.error().code(), ErrorCode::kCorruption) << changes.error().message();
+  CorruptLooseObject(second);
+  std::string expected =
+      "corruption: cannot resolve revision '" + second + "': failed to inflate loose object";
+  EXPECT_EQ(Outcome(Open().ChangedPaths(first, second)), expected);
+  EXPECT_EQ(Outcome(Open().CommitsInRange(first, second)), expected);
 }
 
 }  // namespace

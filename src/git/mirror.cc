@@ -93,7 +93,15 @@ Result<void> Clone(const std::string& url, const std::filesystem::path& mirror) 
     std::filesystem::remove_all(staging, ignored);
     return std::unexpected(error);
   }
+  // git_clone also points refs/remotes/origin/HEAD at the default branch; a mirror has no
+  // remote-tracking refs (with +refs/*:refs/* the next fetch would prune it anyway).
+  rc = git_reference_remove(raw, "refs/remotes/origin/HEAD");
   git_repository_free(raw);
+  if (rc < 0 && rc != GIT_ENOTFOUND) {
+    Error error = GitError(rc, fmt::format("cannot set up the mirror of '{}'", url));
+    std::filesystem::remove_all(staging, ignored);
+    return std::unexpected(error);
+  }
   if (std::rename(staging.c_str(), mirror.c_str()) != 0) {
     int saved = errno;
     std::filesystem::remove_all(staging, ignored);

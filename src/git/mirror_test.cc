@@ -38,6 +38,15 @@ TEST_F(MirrorTest, MirrorsALocalRepositoryAndSeesNewCommitsOnUpdate) {
     EXPECT_EQ(repository->ResolveCommit("release").value_or("?"), first);
   }
 
+  // What `git clone --mirror` would have: the source's refs under the same names, no
+  // remote-tracking refs, and the mirror flag for later `git fetch`es.
+  EXPECT_EQ(upstream_.Git({"--git-dir", mirror->string(), "for-each-ref", "--format=%(refname)"}),
+            "refs/heads/main\nrefs/heads/release");
+  EXPECT_EQ(upstream_.Git({"--git-dir", mirror->string(), "config", "remote.origin.fetch"}),
+            "+refs/*:refs/*");
+  EXPECT_EQ(upstream_.Git({"--git-dir", mirror->string(), "config", "remote.origin.mirror"}),
+            "true");
+
   upstream_.Write("a.txt", "2\n");
   std::string second = upstream_.Commit("second");
   upstream_.Git({"branch", "-q", "-D", "release"});

@@ -59,7 +59,8 @@ class Repository {
   // Change detection (implemented in changes.cc). Revisions are anything ResolveCommit
   // accepts. A revision that cannot be found in a shallow repository fails with kNotFound
   // "commit X is not in this shallow clone; fetch more history (git fetch --deepen=N)"; an
-  // object that cannot be decoded fails with kCorruption.
+  // object that cannot be decoded fails with kCorruption. In a shallow repository the
+  // commits at the cut-off count as having no parents, as git counts them.
 
   // The paths that differ between the trees of `from_commit` and `to_commit`, sorted by
   // path (bytewise). Tree-to-tree: intermediate commits do not matter, so a file added and

@@ -1,6 +1,7 @@
 // A git repository read through libgit2: resolve revisions, read the current branch, export
-// the tree of a commit into a directory, list changed paths and commit ranges. The change-detection issue extends this module
-// (ranges, diffs, mirrors). A Repository is move-only and not thread-safe; open one per thread.
+// the tree of a commit into a directory, list changed paths and commit ranges. The change-detection
+// issue extends this module (ranges, diffs, mirrors). A Repository is move-only and not
+// thread-safe; open one per thread.
 #pragma once
 
 #include <filesystem>
@@ -72,8 +73,7 @@ class Repository {
   // The full ids of the commits reachable from `to` and not from `from`, newest first, like
   // `git rev-list from..to` (children before parents, then by commit time). An empty `from`
   // means every commit reachable from `to` (a new branch).
-  Result<std::vector<std::string>> CommitsInRange(std::string_view from,
-                                                  std::string_view to) const;
+  Result<std::vector<std::string>> CommitsInRange(std::string_view from, std::string_view to) const;
 
   // The best common ancestor of `a` and `b` (a full id), as `git merge-base a b`. kNotFound
   // "no common ancestor of 'a' and 'b'" when the histories are unrelated, which is what a

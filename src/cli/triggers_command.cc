@@ -53,30 +53,30 @@ Result<std::vector<std::pair<std::string, fs::path>>> WorkflowsAt(const git::Rep
   return files;
 }
 
-int Fail(const Error& error) {
+int Report(const Error& error) {
   fmt::print(stderr, "lockstep: error: {}\n", error.ToString());
   return kExitFailure;
 }
 
 int Run(const TriggersOptions& options) {
   auto repository = git::Repository::Open(options.repository);
-  if (!repository) return Fail(repository.error());
+  if (!repository) return Report(repository.error());
   auto from = repository->ResolveCommit(options.from);
-  if (!from) return Fail(from.error());
+  if (!from) return Report(from.error());
   auto to = repository->ResolveCommit(options.to);
-  if (!to) return Fail(to.error());
+  if (!to) return Report(to.error());
   std::string branch = options.branch;
   if (branch.empty()) {
     auto current = repository->CurrentBranch();
-    if (!current) return Fail(current.error());
+    if (!current) return Report(current.error());
     if (current->empty()) {
-      return Fail(Error(ErrorCode::kInvalidArgument,
+      return Report(Error(ErrorCode::kInvalidArgument,
                         "HEAD is not on a branch: say which branch was pushed with --branch"));
     }
     branch = *current;
   }
   auto changes = repository->ChangedPaths(*from, *to);
-  if (!changes) return Fail(changes.error());
+  if (!changes) return Report(changes.error());
   triggers::PushEvent push{.branch = branch, .changed_paths = {}};
   for (const git::ChangedPath& change : *changes) {
     if (!change.old_path.empty()) push.changed_paths.push_back(change.old_path);
@@ -84,7 +84,7 @@ int Run(const TriggersOptions& options) {
   }
 
   char scratch_template[] = "/tmp/lockstep-triggers-XXXXXX";
-  if (::mkdtemp(scratch_template) == nullptr) return Fail(ErrnoError(errno, "mkdtemp"));
+  if (::mkdtemp(scratch_template) == nullptr) return Report(ErrnoError(errno, "mkdtemp"));
   fs::path scratch = scratch_template;
   auto files = WorkflowsAt(*repository, *to, scratch);
   std::vector<Verdict> verdicts;
@@ -105,7 +105,7 @@ int Run(const TriggersOptions& options) {
     }
   }
   (void)RemoveTree(scratch);
-  if (!files) return Fail(files.error());
+  if (!files) return Report(files.error());
 
   if (options.json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();

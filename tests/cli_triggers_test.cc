@@ -5,6 +5,7 @@
 
 #include "git_fixture.h"
 #include "run_binary.h"
+#include "temp_dir.h"
 
 namespace lockstep {
 namespace {
@@ -104,6 +105,17 @@ TEST_F(CliTriggersTest, WorkflowsAreReadAtThePushedCommit) {
   auto verdicts = Verdicts(out.out);
   EXPECT_FALSE(verdicts["Build"].first);
   EXPECT_TRUE(verdicts["Docs"].first);
+}
+
+TEST_F(CliTriggersTest, ACommittedLinkIsNotReadAsAWorkflow) {
+  testing::TempDir outside;
+  outside.Write("secret.yaml", "Name: HostSecret\nSchemaVersion: \"1.0\"\n");
+  repo_.Symlink(".codecatalyst/workflows/x.yaml", (outside.path() / "secret.yaml").string());
+  repo_.Commit("link");
+  CommandOutput out = Lockstep({"triggers", "--from", base_, "--to", "HEAD", "--json"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(out.out.find("HostSecret"), std::string::npos) << out.out;
+  EXPECT_EQ(Verdicts(out.out).size(), 4u);
 }
 
 TEST_F(CliTriggersTest, UnknownRevisionIsAnError) {

@@ -42,13 +42,28 @@ Result<std::vector<std::pair<std::string, fs::path>>> WorkflowsAt(const git::Rep
     fs::path destination = scratch / folder;
     auto exported = repository.ExportTree(commit, folder, destination);
     if (!exported) {
-      if (exported.error().code() == ErrorCode::kNotFound) continue;
+      // No such folder at that commit, or one that is a file or a link: no workflows there.
+      if (exported.error().code() == ErrorCode::kNotFound ||
+          exported.error().code() == ErrorCode::kInvalidArgument) {
+        continue;
+      }
       return std::unexpected(exported.error());
     }
     auto found = workflow::FindYamlFiles(destination);
     if (!found) return std::unexpected(found.error());
-    for (const fs::path& file : *found)
-      files.emplace_back((fs::path(folder) / file.lexically_relative(destination)).string(), file);
+    for (const fs::path& file : *found) {
+      // A committed symbolic link is not a workflow (CodeCatalyst does not follow them), and
+      // following it would read a file of this machine, outside the commit.
+      std::error_code error;
+      fs::path relative = file.lexically_relative(destination);
+      bool linked = false;
+      for (fs::path part = destination; const fs::path& name : relative) {
+        part /= name;
+        if (fs::is_symlink(part, error)) linked = true;
+      }
+      if (linked) continue;
+      files.emplace_back((fs::path(folder) / relative).string(), file);
+    }
   }
   return files;
 }
@@ -71,7 +86,7 @@ int Run(const TriggersOptions& options) {
     if (!current) return Report(current.error());
     if (current->empty()) {
       return Report(Error(ErrorCode::kInvalidArgument,
-                        "HEAD is not on a branch: say which branch was pushed with --branch"));
+                          "HEAD is not on a branch: say which branch was pushed with --branch"));
     }
     branch = *current;
   }

@@ -98,6 +98,25 @@ TEST_F(ChangesTest, DetectsARenameWithAnEditAsGitDiffDashMDoes) {
   EXPECT_EQ(git_.Git({"diff", "-M", "--name-status", first, second}), "R083\ta.txt\tb.txt");
 }
 
+TEST_F(ChangesTest, AnEditedRenameIsFoundAmongMoreMovesThanTheRenameLimit) {
+  // 1,100 files moved unchanged and one moved and edited: the limit on inexact pairs counts
+  // only what exact renames left, as git's does.
+  std::string text;
+  for (int i = 0; i < 10; ++i) text += "line " + std::to_string(i) + "\n";
+  for (int i = 0; i < 1100; ++i) git_.Write("d/f" + std::to_string(i), std::to_string(i) + "\n");
+  git_.Write("d/big", text);
+  std::string first = git_.Commit("first");
+  git_.Git({"mv", "d", "e"});
+  git_.Write("e/big", text + "one more line\n");
+  std::string second = git_.Commit("move and edit");
+  std::vector<ChangedPath> changes = Changes(first, second);
+  ASSERT_EQ(changes.size(), 1101u);
+  auto big = std::find_if(changes.begin(), changes.end(),
+                          [](const ChangedPath& change) { return change.path == "e/big"; });
+  ASSERT_NE(big, changes.end());
+  EXPECT_EQ(*big, (ChangedPath{Kind::kRenamed, "e/big", "d/big", kFile, kFile}));
+}
+
 TEST_F(ChangesTest, ADissimilarReplacementIsADeleteAndAnAdd) {
   git_.Write("a.txt", "alpha\nbeta\ngamma\ndelta\n");
   std::string first = git_.Commit("first");

@@ -69,8 +69,15 @@ class Differ {
 
   Result<std::vector<ChangedPath>> Finish(int threshold) {
     if (Result<void> done = PairExactRenames(); !done) return std::unexpected(done.error());
-    if (!deleted_.empty() && !added_.empty() &&
-        deleted_.size() * added_.size() <= kMaxInexactRenamePairs) {
+    // Like git's rename limit, counted over what exact renames left unpaired: moving many
+    // files and editing one must still find the edited one.
+    auto unpaired = [](const std::vector<Side>& sides) {
+      return static_cast<size_t>(std::count_if(
+          sides.begin(), sides.end(), [](const Side& side) { return !side.path.empty(); }));
+    };
+    const size_t deleted = unpaired(deleted_);
+    const size_t added = unpaired(added_);
+    if (deleted > 0 && added > 0 && deleted * added <= kMaxInexactRenamePairs) {
       if (Result<void> done = PairSimilarRenames(threshold); !done) {
         return std::unexpected(done.error());
       }
@@ -93,8 +100,9 @@ class Differ {
                     const std::string& prefix) {
     const git_tree_entry* any = old_entry != nullptr ? old_entry : new_entry;
     std::string path = prefix + git_tree_entry_name(any);
-    uint32_t old_mode = old_entry != nullptr ? git_tree_entry_filemode_raw(old_entry) : 0;
-    uint32_t new_mode = new_entry != nullptr ? git_tree_entry_filemode_raw(new_entry) : 0;
+    // Normalised modes (100664 reads as 100644), as git compares them.
+    uint32_t old_mode = old_entry != nullptr ? git_tree_entry_filemode(old_entry) : 0;
+    uint32_t new_mode = new_entry != nullptr ? git_tree_entry_filemode(new_entry) : 0;
     if (old_entry != nullptr && new_entry != nullptr && old_mode == new_mode &&
         git_oid_equal(git_tree_entry_id(old_entry), git_tree_entry_id(new_entry))) {
       return {};  // identical file, or identical subtree: nothing below it changed

@@ -171,8 +171,9 @@ Result<void> HashFiles(Listing& listing, int threads) {
     }
   };
 
-  size_t wanted = threads > 0 ? static_cast<size_t>(threads)
-                              : std::max(1u, std::thread::hardware_concurrency());
+  // More threads than a few per core only add buffers and contention.
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  size_t wanted = threads > 0 ? std::min(static_cast<size_t>(threads), 4 * cores) : cores;
   wanted = std::min(wanted, count);
   std::vector<std::thread> pool;
   for (size_t i = 1; i < wanted; ++i) {
@@ -182,8 +183,17 @@ Result<void> HashFiles(Listing& listing, int threads) {
       break;  // fewer threads than asked for: slower, not wrong
     }
   }
-  work();  // the calling thread takes its share too
-  for (std::thread& thread : pool) thread.join();
+  // The calling thread takes its share too. Joined whatever happens: an exception with
+  // joinable threads would end the process.
+  {
+    struct Joiner {
+      std::vector<std::thread>& threads;
+      ~Joiner() {
+        for (std::thread& thread : threads) thread.join();
+      }
+    } joiner{pool};
+    work();
+  }  // every thread has ended here, before their results are read
   if (first_error) return std::unexpected(*first_error);
   return {};
 }

@@ -117,6 +117,20 @@ TEST_F(ChangesTest, AnEditedRenameIsFoundAmongMoreMovesThanTheRenameLimit) {
   EXPECT_EQ(*big, (ChangedPath{Kind::kRenamed, "e/big", "d/big", kFile, kFile}));
 }
 
+TEST_F(ChangesTest, AmongIdenticalSourcesTheOneWithTheSameNameIsRenamed) {
+  git_.Write("a/x.txt", "same\n");
+  git_.Write("a/y.txt", "same\n");
+  std::string first = git_.Commit("first");
+  git_.Remove("a");
+  git_.Write("b/y.txt", "same\n");
+  std::string second = git_.Commit("move y");
+  EXPECT_EQ(Changes(first, second),
+            (std::vector<ChangedPath>{{Kind::kDeleted, "a/x.txt", "", kFile, 0},
+                                      {Kind::kRenamed, "b/y.txt", "a/y.txt", kFile, kFile}}));
+  EXPECT_EQ(git_.Git({"diff", "-M", "--name-status", first, second}),
+            "D\ta/x.txt\nR100\ta/y.txt\tb/y.txt");
+}
+
 TEST_F(ChangesTest, ADissimilarReplacementIsADeleteAndAnAdd) {
   git_.Write("a.txt", "alpha\nbeta\ngamma\ndelta\n");
   std::string first = git_.Commit("first");

@@ -168,13 +168,19 @@ class Differ {
       if (!Renameable(to.mode)) continue;
       auto it = by_id.find(std::string(reinterpret_cast<const char*>(to.id.id), GIT_OID_RAWSZ));
       if (it == by_id.end()) continue;
+      // Among sources with the same content, git prefers one with the same file name.
+      auto base_name = [](std::string_view path) { return path.substr(path.rfind('/') + 1); };
+      Side* chosen = nullptr;
       for (size_t k : it->second) {
         Side& from = deleted_[k];
-        if (!from.path.empty() && TypeOf(from.mode) == TypeOf(to.mode)) {
-          Rename(from, to);
+        if (from.path.empty() || TypeOf(from.mode) != TypeOf(to.mode)) continue;
+        if (chosen == nullptr) chosen = &from;
+        if (base_name(from.path) == base_name(to.path)) {
+          chosen = &from;
           break;
         }
       }
+      if (chosen != nullptr) Rename(*chosen, to);
     }
     return {};
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <system_error>
 
 #include "base/file.h"
@@ -244,6 +245,21 @@ Result<Manifest> ParseObject(const Json& root) {
       }
     }
     manifest.files.push_back(std::move(*entry));
+  }
+  // A file (or link) cannot also be a folder: "l" and "l/x" together would let a later repair
+  // write through a link that the manifest itself describes.
+  std::set<std::string_view> paths;
+  for (const ManifestEntry& entry : manifest.files) paths.insert(entry.path);
+  for (size_t index = 0; index < manifest.files.size(); ++index) {
+    std::string_view path = manifest.files[index].path;
+    for (size_t slash = path.find('/'); slash != std::string_view::npos;
+         slash = path.find('/', slash + 1)) {
+      if (paths.contains(path.substr(0, slash))) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("files[{}]: \"{}\" is inside \"{}\", which is a file", index, path,
+                                path.substr(0, slash)));
+      }
+    }
   }
   return manifest;
 }

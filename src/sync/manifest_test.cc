@@ -252,6 +252,13 @@ TEST_F(ManifestTest, UnsortedOrDuplicatePathsAreRefused) {
             "m.json: files[2]: duplicate path \"bin/tool\"");
 }
 
+TEST_F(ManifestTest, AFileCannotAlsoBeAFolder) {
+  Manifest manifest = SampleManifest();
+  manifest.files.push_back({"link/x", kModeRegular, 1, Sha256Hex("x")});
+  EXPECT_EQ(ParseError(WriteManifestJson(manifest)),
+            "m.json: files[3]: \"link/x\" is inside \"link\", which is a file");
+}
+
 TEST_F(ManifestTest, ReadManifestFromDirectory) {
   testing::TempDir dir;
   Result<Manifest> missing = ReadManifest(dir.path());

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
 #include <system_error>
 
@@ -32,7 +33,10 @@ Result<std::filesystem::path> LocalSource(std::string_view url) {
     size_t colon = url.find(':');
     size_t slash = url.find('/');
     if (colon == std::string_view::npos || (slash != std::string_view::npos && slash < colon)) {
-      return std::filesystem::absolute(std::filesystem::path(url)).lexically_normal();
+      std::error_code error;  // the throwing overload would let an exception out of git/
+      std::filesystem::path absolute = std::filesystem::absolute(std::filesystem::path(url), error);
+      if (error) return std::unexpected(ErrnoError(error.value(), std::string(url)));
+      return absolute.lexically_normal();
     }
   }
   return Fail(ErrorCode::kInvalidArgument,
@@ -105,6 +109,9 @@ Result<void> Clone(const std::string& url, const std::filesystem::path& mirror) 
   if (std::rename(staging.c_str(), mirror.c_str()) != 0) {
     int saved = errno;
     std::filesystem::remove_all(staging, ignored);
+    // Another process made the same mirror first: theirs is as good as ours.
+    if ((saved == ENOTEMPTY || saved == EEXIST) && std::filesystem::is_directory(mirror, ignored))
+      return {};
     return std::unexpected(ErrnoError(saved, mirror.string()));
   }
   return {};

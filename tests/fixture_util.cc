@@ -36,4 +36,14 @@ std::vector<std::string> CommentValues(const std::string& text, const std::strin
   return values;
 }
 
+std::vector<std::string> TreeListing(const std::filesystem::path& root) {
+  std::vector<std::string> paths;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    std::string relative = entry.path().lexically_relative(root).string();
+    paths.push_back(entry.is_directory() && !entry.is_symlink() ? relative + "/" : relative);
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
 }  // namespace lockstep::testing

@@ -20,4 +20,7 @@ std::string ReadText(const std::filesystem::path& path);
 // The values of every comment line "# KEY: VALUE" in `text`, in order.
 std::vector<std::string> CommentValues(const std::string& text, const std::string& key);
 
+// Every path under `root`, relative and sorted; folders end in '/', links are not followed.
+std::vector<std::string> TreeListing(const std::filesystem::path& root);
+
 }  // namespace lockstep::testing

@@ -21,6 +21,7 @@ namespace {
 using testing::GitFixture;
 using testing::ReadText;
 using testing::TempDir;
+using testing::TreeListing;
 
 struct stat StatOf(const std::filesystem::path& path) {
   struct stat info {};
@@ -29,17 +30,6 @@ struct stat StatOf(const std::filesystem::path& path) {
 }
 
 mode_t PermissionsOf(const std::filesystem::path& path) { return StatOf(path).st_mode & 07777; }
-
-// Every path under `root`, relative, sorted; directories end in '/'.
-std::vector<std::string> Listing(const std::filesystem::path& root) {
-  std::vector<std::string> paths;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
-    std::string relative = entry.path().lexically_relative(root).string();
-    paths.push_back(entry.is_directory() && !entry.is_symlink() ? relative + "/" : relative);
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
 
 // Makes every directory under `root` writable again, so that a user other than root can
 // delete a snapshot.
@@ -110,7 +100,7 @@ TEST_F(SourceSnapshotTest, CreateExportsAndMakesEverythingReadOnly) {
   SourceSnapshot snapshot = Create();
   EXPECT_EQ(snapshot.directory(), snapshot_path());
   EXPECT_EQ(snapshot.file_count(), 4);
-  EXPECT_EQ(Listing(snapshot_path()), kSnapshotListing);
+  EXPECT_EQ(TreeListing(snapshot_path()), kSnapshotListing);
   EXPECT_EQ(PermissionsOf(snapshot_path() / "README.md"), 0444u);
   EXPECT_EQ(PermissionsOf(snapshot_path() / "scripts/build.sh"), 0555u);
   EXPECT_EQ(PermissionsOf(snapshot_path() / "src/lib"), 0555u);
@@ -130,7 +120,7 @@ TEST_F(SourceSnapshotTest, CreateRefusesAnExistingDirectory) {
 TEST_F(SourceSnapshotTest, LinkIntoGivesTheSameTreeMadeOfHardLinks) {
   SourceSnapshot snapshot = Create();
   std::filesystem::path copy = Copy(snapshot, "copy");
-  EXPECT_EQ(Listing(copy), kSnapshotListing);
+  EXPECT_EQ(TreeListing(copy), kSnapshotListing);
   EXPECT_EQ(ReadText(copy / "src/main.cc"), "int main() {}\n");
   EXPECT_EQ(ReadText(copy / "scripts/build.sh"), "#!/bin/sh\n");
   EXPECT_EQ(std::filesystem::read_symlink(copy / "current"), "src/main.cc");
@@ -162,11 +152,11 @@ TEST_F(SourceSnapshotTest, ChangesToTheTreeOfACopyStayInThatCopy) {
   std::filesystem::create_directories(a / "build/out");
   std::filesystem::remove(a / "current");
 
-  EXPECT_EQ(Listing(a), (std::vector<std::string>{"build/", "build/out/", "scripts/",
-                                                  "scripts/build.sh", "src/", "src/lib/",
-                                                  "src/main.cc", "src/new.cc", "src/util.h"}));
-  EXPECT_EQ(Listing(snapshot_path()), kSnapshotListing);
-  EXPECT_EQ(Listing(b), kSnapshotListing);
+  EXPECT_EQ(TreeListing(a), (std::vector<std::string>{"build/", "build/out/", "scripts/",
+                                                      "scripts/build.sh", "src/", "src/lib/",
+                                                      "src/main.cc", "src/new.cc", "src/util.h"}));
+  EXPECT_EQ(TreeListing(snapshot_path()), kSnapshotListing);
+  EXPECT_EQ(TreeListing(b), kSnapshotListing);
   EXPECT_EQ(ReadText(b / "src/lib/util.h"), "#pragma once\n");
   EXPECT_EQ(Modified(snapshot), std::vector<std::string>{});
 }
@@ -198,7 +188,7 @@ TEST_F(SourceSnapshotTest, InPlaceWriteIsFoundAndRestoredFromGit) {
   EXPECT_EQ(ReadText(snapshot_path() / "src/main.cc"), "int main() {}\n");
   EXPECT_EQ(PermissionsOf(snapshot_path() / "src/main.cc"), 0444u);
   EXPECT_EQ(PermissionsOf(snapshot_path() / "src"), 0555u);
-  EXPECT_EQ(Listing(snapshot_path()), kSnapshotListing);  // no temporary file left behind
+  EXPECT_EQ(TreeListing(snapshot_path()), kSnapshotListing);  // no temporary file left behind
   std::filesystem::path clean = Copy(snapshot, "clean");
   EXPECT_EQ(ReadText(clean / "src/main.cc"), "int main() {}\n");
   // The copy made before keeps the damaged inode; it is not the snapshot's any more.
@@ -251,7 +241,7 @@ TEST_F(SourceSnapshotTest, LinkIntoCopiesAcrossFileSystems) {
   }
   Result<void> linked = snapshot.LinkInto(other / "copy");
   ASSERT_TRUE(linked.has_value()) << linked.error().message();
-  EXPECT_EQ(Listing(other / "copy"), kSnapshotListing);
+  EXPECT_EQ(TreeListing(other / "copy"), kSnapshotListing);
   EXPECT_EQ(ReadText(other / "copy/src/main.cc"), "int main() {}\n");
   EXPECT_EQ(PermissionsOf(other / "copy/scripts/build.sh"), 0555u);
   EXPECT_EQ(StatOf(other / "copy/src/main.cc").st_nlink, 1u);
@@ -275,7 +265,7 @@ TEST_F(SourceSnapshotTest, RefreshUndoesWhatAnActionDidToItsCopy) {
   std::filesystem::create_symlink("README.md", copy / "current");
 
   ASSERT_TRUE(snapshot.Refresh(copy).has_value());
-  EXPECT_EQ(Listing(copy), kSnapshotListing);
+  EXPECT_EQ(TreeListing(copy), kSnapshotListing);
   for (const char* file : {"README.md", "src/main.cc", "src/lib/util.h", "scripts/build.sh"}) {
     EXPECT_EQ(StatOf(copy / file).st_ino, StatOf(snapshot_path() / file).st_ino) << file;
   }

@@ -11,6 +11,8 @@
 namespace lockstep::git {
 namespace {
 
+using lockstep::testing::TreeListing;
+
 using testing::GitFixture;
 using testing::ReadText;
 using testing::TempDir;
@@ -19,17 +21,6 @@ mode_t PermissionsOf(const std::filesystem::path& path) {
   struct stat info {};
   EXPECT_EQ(::lstat(path.c_str(), &info), 0) << path;
   return info.st_mode & 07777;
-}
-
-// Every path under `root`, relative, sorted; directories end in '/'.
-std::vector<std::string> Listing(const std::filesystem::path& root) {
-  std::vector<std::string> paths;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
-    std::string relative = entry.path().lexically_relative(root).string();
-    paths.push_back(entry.is_directory() && !entry.is_symlink() ? relative + "/" : relative);
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
 }
 
 class ExportTreeTest : public ::testing::Test {
@@ -63,7 +54,7 @@ TEST_F(ExportTreeTest, WritesFilesWithTheirModesInNestedDirectories) {
   EXPECT_EQ(summary.symlinks, 0);
   EXPECT_EQ(summary.bytes, 6 + 21 + 14);
   EXPECT_TRUE(summary.submodules.empty());
-  EXPECT_EQ(Listing(destination()),
+  EXPECT_EQ(TreeListing(destination()),
             (std::vector<std::string>{"README.md", "scripts/", "scripts/build.sh", "src/",
                                       "src/deep/", "src/deep/er/", "src/deep/er/main.cc"}));
   EXPECT_EQ(ReadText(destination() / "README.md"), "hello\n");
@@ -99,7 +90,8 @@ TEST_F(ExportTreeTest, ExportsOnlyTheSubpath) {
 
   ExportSummary summary = Export(commit, "services/api/");
   EXPECT_EQ(summary.files, 2);
-  EXPECT_EQ(Listing(destination()), (std::vector<std::string>{"lib/", "lib/util.py", "main.py"}));
+  EXPECT_EQ(TreeListing(destination()),
+            (std::vector<std::string>{"lib/", "lib/util.py", "main.py"}));
   EXPECT_EQ(ReadText(destination() / "lib/util.py"), "x = 1\n");
 }
 
@@ -147,7 +139,7 @@ TEST_F(ExportTreeTest, SubmoduleIsListedAndNotFollowed) {
   ExportSummary summary = Export(commit);
   EXPECT_EQ(summary.submodules, std::vector<std::string>{"libs/sub"});
   EXPECT_EQ(summary.files, 1);
-  EXPECT_EQ(Listing(destination()), (std::vector<std::string>{"a.txt", "libs/", "libs/sub/"}));
+  EXPECT_EQ(TreeListing(destination()), (std::vector<std::string>{"a.txt", "libs/", "libs/sub/"}));
 }
 
 TEST_F(ExportTreeTest, WritesTheCommittedContentNotTheWorkTree) {
@@ -157,7 +149,7 @@ TEST_F(ExportTreeTest, WritesTheCommittedContentNotTheWorkTree) {
   git_.Write("untracked.txt", "new\n");
 
   Export(commit);
-  EXPECT_EQ(Listing(destination()), std::vector<std::string>{"a.txt"});
+  EXPECT_EQ(TreeListing(destination()), std::vector<std::string>{"a.txt"});
   EXPECT_EQ(ReadText(destination() / "a.txt"), "committed\n");
 }
 
@@ -197,7 +189,7 @@ TEST_F(ExportTreeTest, RefusesEntryNamesThatWouldLeaveTheDirectory) {
     EXPECT_EQ(summary.error().code(), ErrorCode::kCorruption) << name;
     EXPECT_EQ(summary.error().message(),
               "refusing tree entry '" + name + "': the name would leave the directory");
-    EXPECT_TRUE(Listing(target).empty()) << name;
+    EXPECT_TRUE(TreeListing(target).empty()) << name;
   }
   EXPECT_FALSE(std::filesystem::exists(out_.path() / "a.txt"));
 }

@@ -84,4 +84,35 @@ std::string Join(std::span<const std::string> items, std::string_view separator)
   return out;
 }
 
+bool IsValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t lowest = 0;
+    uint32_t value = 0;
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    } else if ((byte & 0xE0) == 0xC0) {
+      length = 2, lowest = 0x80, value = byte & 0x1F;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3, lowest = 0x800, value = byte & 0x0F;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4, lowest = 0x10000, value = byte & 0x07;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      value = (value << 6) | (next & 0x3F);
+    }
+    if (value < lowest || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
+}
+
 }  // namespace lockstep

@@ -23,6 +23,9 @@ std::optional<std::string> ClosestMatch(std::string_view word,
                                         std::span<const std::string> candidates);
 
 // `text` with ASCII letters in upper or lower case; other bytes unchanged.
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
 std::string AsciiUpper(std::string_view text);
 std::string AsciiLower(std::string_view text);
 

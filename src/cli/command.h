@@ -38,5 +38,6 @@ CommandSpec RunCommand();
 CommandSpec RunsCommand();
 CommandSpec LogsCommand();
 CommandSpec TriggersCommand();
+CommandSpec SyncCommand();
 
 }  // namespace lockstep::cli

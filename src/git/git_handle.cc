@@ -13,7 +13,18 @@ void EnsureLibgit2() {
   // destructor) still holding a repository, and all it would free is process-wide caches
   // that the operating system reclaims anyway.
   static std::once_flag once;
-  std::call_once(once, [] { git_libgit2_init(); });
+  std::call_once(once, [] {
+    git_libgit2_init();
+    // As git itself (checkout, cat-file, diff): objects are not re-hashed with SHA-1 on every
+    // read. That hash cost three times what copying a blob does; damage is still caught by
+    // zlib's checksum of every stored object, and a sync hashes what it writes with SHA-256.
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+    // Pack files are read through mapped windows; by default up to 8 GiB of them stay
+    // mapped, and every page touched counts as the process's memory. 16 MiB in 4 MiB
+    // windows keeps a full read of a large pack within a few dozen MiB.
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, size_t{4} << 20);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, size_t{16} << 20);
+  });
 }
 
 Error GitError(int code, std::string_view context) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "base/error.h"
 #include "git/changes.h"
+#include "git/tree_files.h"
 
 namespace lockstep::git {
 
@@ -29,12 +31,18 @@ class Repository {
   // repository). Fails with kNotFound when there is none, naming `path`.
   static Result<Repository> Open(const std::filesystem::path& path);
 
+  // Opens the same repository again: a second handle for another thread.
+  Result<Repository> Reopen() const;
+
   Repository(Repository&&) noexcept;
   Repository& operator=(Repository&&) noexcept;
   ~Repository();
 
   // The work tree's root; empty for a bare repository.
   std::filesystem::path work_tree() const;
+
+  // The repository's own folder (".git" of a work tree, or the bare repository).
+  std::filesystem::path git_directory() const;
 
   // Resolves any revision git understands (HEAD, a branch, a tag, a full or short id,
   // "main~2") to a commit's full 40-hex id. kNotFound when it names nothing ("unknown
@@ -79,6 +87,46 @@ class Repository {
   // "no common ancestor of 'a' and 'b'" when the histories are unrelated, which is what a
   // force-push of an unrelated history looks like.
   Result<std::string> MergeBase(std::string_view a, std::string_view b) const;
+
+  // Trees and blobs by id, for copying a subtree file by file (implemented in
+  // tree_files.cc). Ids are 40 hex digits; a malformed id is kInvalidArgument, an object
+  // that cannot be decoded kCorruption.
+
+  // The id of the tree at `subpath` ("" for the root) in `commit` (a full id). kNotFound
+  // when the path does not exist there, kInvalidArgument when it is a file or submodule.
+  Result<std::string> TreeIdAt(std::string_view commit, std::string_view subpath) const;
+
+  // Whether the repository holds a tree with this id (false for a malformed id).
+  bool HasTree(std::string_view tree_id) const;
+
+  // Every file and symbolic link under the tree `tree_id`. Names that could leave a
+  // directory or plant a repository ("..", ".git" in any case) fail with kCorruption.
+  Result<TreeFiles> ListFiles(std::string_view tree_id) const;
+
+  // The files that differ between two trees, sorted by path; only subtrees whose ids differ
+  // are read. Submodules are left out (a sync does not follow them).
+  Result<std::vector<TreeFileChange>> DiffFiles(std::string_view old_tree_id,
+                                                std::string_view new_tree_id) const;
+
+  // Calls `visit` with the bytes of the blob `blob_id`, valid only during the call (no copy
+  // is made), and returns what it returns. kNotFound when there is no such blob.
+  Result<void> VisitBlob(std::string_view blob_id,
+                         const std::function<Result<void>(std::string_view content)>& visit) const;
+
+  // Work-tree operations (implemented in work_tree.cc).
+
+  // The paths under `subpath` (relative to the work tree, "" for all) that differ from HEAD
+  // in the index or the work tree, untracked files included and ignored files not, as
+  // `git status --porcelain -- subpath` lists them; sorted. kInvalidArgument for a bare
+  // repository.
+  Result<std::vector<std::string>> UncommittedChanges(std::string_view subpath) const;
+
+  // Stages everything under `subpath` (new, changed and removed files, as `git add -A --
+  // subpath`) and commits it on the current branch with `message`, authored by the
+  // repository's configured user (else "lockstep <lockstep@localhost>"). Returns the new
+  // commit's id, or an empty string when nothing under `subpath` changed (no commit is
+  // made). Other staged changes are not committed.
+  Result<std::string> CommitSubtree(std::string_view subpath, std::string_view message) const;
 
  private:
   struct Impl;

@@ -26,6 +26,9 @@ Error ObjectError(int code, std::string_view context);
 // under this many pairs for the inexact pass, as git's diff.renameLimit (1000 files each).
 inline constexpr size_t kMaxInexactRenamePairs = 1000 * 1000;
 
+// A rename threshold that pairs exact renames only (no similarity scores are computed).
+inline constexpr int kNoInexactRenames = 101;
+
 // The changes from `old_tree` to `new_tree`, unsorted. Renames need at least
 // `rename_threshold` percent similarity.
 Result<std::vector<ChangedPath>> DiffTrees(git_repository* repository, const git_tree* old_tree,

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/sha256.h"
+#include "base/strings.h"
 
 namespace lockstep::sync {
 namespace {
@@ -23,38 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kReadBlockBytes = size_t{1} << 20;
-
-// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
-bool IsValidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto byte = static_cast<unsigned char>(text[i]);
-    size_t length = 0;
-    uint32_t lowest = 0;
-    uint32_t value = 0;
-    if (byte < 0x80) {
-      ++i;
-      continue;
-    } else if ((byte & 0xE0) == 0xC0) {
-      length = 2, lowest = 0x80, value = byte & 0x1F;
-    } else if ((byte & 0xF0) == 0xE0) {
-      length = 3, lowest = 0x800, value = byte & 0x0F;
-    } else if ((byte & 0xF8) == 0xF0) {
-      length = 4, lowest = 0x10000, value = byte & 0x07;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      value = (value << 6) | (next & 0x3F);
-    }
-    if (value < lowest || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return false;
-    i += length;
-  }
-  return true;
-}
 
 // What the walk found: entries with path filled in (symbolic links complete) and, for regular
 // files, where to read them.
@@ -199,6 +168,32 @@ Result<void> HashFiles(Listing& listing, int threads) {
 }
 
 }  // namespace
+
+Result<ManifestEntry> HashPath(const fs::path& root, std::string_view relative) {
+  fs::path location = root / relative;
+  std::error_code error;
+  fs::file_status status = fs::symlink_status(location, error);
+  if (!fs::exists(status)) {
+    return Fail(ErrorCode::kNotFound, fmt::format("{}: no such file", location.string()));
+  }
+  ManifestEntry entry{std::string(relative), 0, 0, ""};
+  if (fs::is_symlink(status)) {
+    fs::path target = fs::read_symlink(location, error);
+    if (error) return std::unexpected(ErrnoError(error.value(), location.string()));
+    entry.mode = kModeSymlink;
+    entry.size = static_cast<int64_t>(target.native().size());
+    entry.sha256 = Sha256Hex(target.native());
+    return entry;
+  }
+  if (!fs::is_regular_file(status)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{}: not a regular file or symbolic link", location.string()));
+  }
+  auto buffer = std::make_unique_for_overwrite<char[]>(kReadBlockBytes);
+  Result<void> hashed = HashFile(location, std::span<char>(buffer.get(), kReadBlockBytes), entry);
+  if (!hashed) return std::unexpected(hashed.error());
+  return entry;
+}
 
 Result<std::vector<ManifestEntry>> HashTree(const fs::path& root, int threads) {
   std::error_code error;

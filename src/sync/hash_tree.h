@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -26,5 +27,10 @@ namespace lockstep::sync {
 // type (FIFO, socket, device), and with the errno-derived error of the first file that cannot
 // be listed or read, naming it. Files changing during the walk give whatever was read.
 Result<std::vector<ManifestEntry>> HashTree(const std::filesystem::path& root, int threads);
+
+// The entry HashTree would give for the one file or symbolic link `root`/`relative`
+// (`relative` as in a manifest). kNotFound when nothing is there, kInvalidArgument for a
+// folder or another type of file.
+Result<ManifestEntry> HashPath(const std::filesystem::path& root, std::string_view relative);
 
 }  // namespace lockstep::sync

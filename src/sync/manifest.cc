@@ -10,6 +10,7 @@
 
 #include "base/file.h"
 #include "base/sha256.h"
+#include "base/strings.h"
 
 namespace lockstep::sync {
 namespace {
@@ -278,25 +279,86 @@ SourceLocation LocationOf(std::string_view text, size_t offset, std::string_view
   return SourceLocation{std::string(file), line, static_cast<int>(offset - line_start) + 1};
 }
 
+// `text` as a canonical JSON string: only '"', '\\' and control characters escaped (\b \f \n
+// \r \t, the rest as \u00xx), as nlohmann's dump without ensure_ascii writes it, which
+// also supplies the U+FFFD replacement for text that is not UTF-8.
+void AppendCanonicalString(std::string& out, const std::string& text) {
+  if (!IsValidUtf8(text)) {
+    out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
 }  // namespace
 
 std::string CanonicalManifestJson(const Manifest& manifest) {
-  Json files = Json::array();
-  for (const ManifestEntry& entry : manifest.files) {
-    files.push_back(Json{{"path", entry.path},
-                         {"mode", ModeString(entry.mode)},
-                         {"size", entry.size},
-                         {"sha256", entry.sha256}});
+  // Built as text rather than as a JSON document: for 20,000 files the document would take
+  // tens of megabytes. Keys in byte order, as the format defines.
+  std::string out;
+  out.reserve(256 + manifest.files.size() * 160);
+  out += "{\"actor\":";
+  AppendCanonicalString(out, manifest.actor);
+  out += ",\"commit\":";
+  AppendCanonicalString(out, manifest.commit);
+  out += ",\"files\":[";
+  for (size_t i = 0; i < manifest.files.size(); ++i) {
+    const ManifestEntry& entry = manifest.files[i];
+    if (i > 0) out += ',';
+    out += "{\"mode\":\"";
+    out += ModeString(entry.mode);
+    out += "\",\"path\":";
+    AppendCanonicalString(out, entry.path);
+    out += ",\"sha256\":";
+    AppendCanonicalString(out, entry.sha256);
+    out += ",\"size\":";
+    out += std::to_string(entry.size);
+    out += '}';
   }
-  Json root = {{"format_version", manifest.format_version},
-               {"source_repository", manifest.source_repository},
-               {"source_path", manifest.source_path},
-               {"commit", manifest.commit},
-               {"tree_id", manifest.tree_id},
-               {"time", manifest.time},
-               {"actor", manifest.actor},
-               {"files", std::move(files)}};
-  return root.dump(-1, ' ', false, Json::error_handler_t::replace);
+  out += "],\"format_version\":";
+  out += std::to_string(manifest.format_version);
+  out += ",\"source_path\":";
+  AppendCanonicalString(out, manifest.source_path);
+  out += ",\"source_repository\":";
+  AppendCanonicalString(out, manifest.source_repository);
+  out += ",\"time\":";
+  AppendCanonicalString(out, manifest.time);
+  out += ",\"tree_id\":";
+  AppendCanonicalString(out, manifest.tree_id);
+  out += '}';
+  return out;
 }
 
 std::string ManifestDigest(const Manifest& manifest) {

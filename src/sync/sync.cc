@@ -1,0 +1,418 @@
+#include "sync/sync.h"
+
+#include <dirent.h>
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <unordered_map>
+
+#include "base/file.h"
+#include "git/mirror.h"
+#include "git/repository.h"
+#include "sync/blob_copy.h"
+#include "sync/hash_tree.h"
+#include "sync/staging.h"
+#include "sync/sync_paths.h"
+
+namespace lockstep::sync {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kListedChanges = 5;  // uncommitted paths named in a refusal
+
+std::string NowUtc() {
+  auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(now)));
+}
+
+bool IsUrl(std::string_view text) { return text.find("://") != std::string_view::npos; }
+
+// The real path of `path`, resolving links in the part that exists.
+fs::path RealPath(const fs::path& path) {
+  std::error_code error;
+  fs::path real = fs::weakly_canonical(path, error);
+  return error ? path.lexically_normal() : real;
+}
+
+bool IsEmptyDirectory(const fs::path& path) {
+  std::error_code error;
+  return fs::is_empty(path, error) && !error;
+}
+
+// The nearest folder at or above `path` that exists.
+fs::path NearestExisting(fs::path path) {
+  std::error_code error;
+  while (!path.empty() && !fs::exists(path, error) && path != path.parent_path()) {
+    path = path.parent_path();
+  }
+  return path;
+}
+
+Result<void> CheckDestination(const fs::path& destination, const git::Repository& source) {
+  struct stat info {};
+  if (::lstat(destination.c_str(), &info) == 0) {
+    if (S_ISLNK(info.st_mode)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("destination {} is a symbolic link; give the folder it points to",
+                              destination.string()));
+    }
+    if (!S_ISDIR(info.st_mode)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("destination {} exists and is not a folder", destination.string()));
+    }
+    std::error_code error;
+    if (fs::exists(fs::symlink_status(destination / ".git", error))) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("destination {} is the root of a git repository; sync into a "
+                              "folder inside it",
+                              destination.string()));
+    }
+  }
+  fs::path real = RealPath(destination);
+  for (const fs::path& root : {source.work_tree(), source.git_directory()}) {
+    if (root.empty()) continue;
+    fs::path real_root = RealPath(root);
+    if (IsWithin(real, real_root)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("destination {} is inside the source repository {}",
+                              destination.string(), real_root.string()));
+    }
+    if (IsWithin(real_root, real)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("the source repository {} is inside the destination {}",
+                              real_root.string(), destination.string()));
+    }
+  }
+  return {};
+}
+
+// Refuses a destination with uncommitted changes in the repository that holds it. What the
+// previous sync wrote and nobody committed yet is not a change of anyone's: a path counts
+// when it differs from `previous` (hashing only the paths git reports).
+Result<void> CheckCommitted(const fs::path& destination, const Manifest* previous) {
+  Result<git::Repository> holder = git::Repository::Open(NearestExisting(destination));
+  if (!holder || holder->work_tree().empty()) return {};  // not in a work tree: nothing to check
+  fs::path relative = RealPath(destination).lexically_relative(RealPath(holder->work_tree()));
+  if (relative.empty() || *relative.begin() == "..") return {};
+  const std::string prefix = relative == "." ? "" : relative.generic_string();
+  Result<std::vector<std::string>> changes = holder->UncommittedChanges(prefix);
+  if (!changes) return std::unexpected(changes.error());
+  std::vector<std::string> foreign;
+  for (const std::string& path : *changes) {
+    std::string_view inside = path;
+    if (!prefix.empty()) inside.remove_prefix(std::min(inside.size(), prefix.size() + 1));
+    if (previous != nullptr) {
+      if (inside == kManifestFileName) continue;
+      auto entry = std::ranges::lower_bound(previous->files, inside, {}, &ManifestEntry::path);
+      bool listed = entry != previous->files.end() && entry->path == inside;
+      Result<ManifestEntry> found = HashPath(destination, inside);
+      if (!found && found.error().code() == ErrorCode::kNotFound && !listed) continue;
+      if (found && listed && *found == *entry) continue;
+    }
+    foreign.push_back(path);
+  }
+  if (foreign.empty()) return {};
+  std::vector<std::string> shown(foreign.begin(),
+                                 foreign.begin() + std::min(foreign.size(), kListedChanges));
+  std::string more = foreign.size() > kListedChanges
+                         ? fmt::format(" and {} more", foreign.size() - kListedChanges)
+                         : "";
+  return Fail(ErrorCode::kInvalidArgument,
+              fmt::format("destination {} has uncommitted changes ({}{}); commit or discard "
+                          "them, or pass --force to overwrite them",
+                          destination.string(), fmt::join(shown, ", "), more));
+}
+
+// Counts what differs between two sorted entry lists.
+void CountChanges(const std::vector<ManifestEntry>& before, const std::vector<ManifestEntry>& after,
+                  SyncReport& report) {
+  size_t b = 0, a = 0;
+  while (b < before.size() || a < after.size()) {
+    if (a == after.size() || (b < before.size() && before[b].path < after[a].path)) {
+      ++report.removed, ++b;
+    } else if (b == before.size() || after[a].path < before[b].path) {
+      ++report.added, ++a;
+    } else {
+      (before[b] == after[a] ? report.unchanged : report.modified) += 1;
+      ++a, ++b;
+    }
+  }
+}
+
+Result<void> MakeFolder(const fs::path& path) {
+  if (::mkdir(path.c_str(), 0777) != 0) return std::unexpected(ErrnoError(errno, path.string()));
+  return {};
+}
+
+Manifest NewManifest(const SyncRequest& request, std::string_view subpath, std::string commit,
+                     std::string tree_id) {
+  Manifest manifest;
+  manifest.source_repository = request.source.repository;
+  manifest.source_path = std::string(subpath);
+  manifest.commit = std::move(commit);
+  manifest.tree_id = std::move(tree_id);
+  manifest.time = NowUtc();
+  manifest.actor = request.actor;
+  return manifest;
+}
+
+class Syncer {
+ public:
+  Syncer(const SyncRequest& request, const git::Repository& repository, fs::path destination)
+      : request_(request),
+        repository_(repository),
+        destination_(std::move(destination)),
+        staging_(StagingPath(destination_)) {}
+
+  Result<void> Full(Manifest manifest, const std::vector<ManifestEntry>* previous,
+                    SyncReport& report) {
+    Result<git::TreeFiles> listing = repository_.ListFiles(manifest.tree_id);
+    if (!listing) return std::unexpected(listing.error());
+    report.submodules = listing->submodules;
+    const fs::path tree = staging_ / "tree";
+    if (Result<void> made = MakeFolder(staging_); !made) return made;
+    if (Result<void> made = MakeFolder(tree); !made) return made;
+    // Folders first, parents before children (the listing is sorted), then the files.
+    std::set<std::string> folders;
+    std::vector<BlobCopy> copies;
+    copies.reserve(listing->files.size());
+    for (git::TreeFile& file : listing->files) {
+      for (size_t slash = file.path.find('/'); slash != std::string::npos;
+           slash = file.path.find('/', slash + 1)) {
+        if (folders.insert(file.path.substr(0, slash)).second) {
+          if (Result<void> made = MakeFolder(tree / file.path.substr(0, slash)); !made) {
+            return made;
+          }
+        }
+      }
+      fs::path target = tree / file.path;
+      copies.push_back(
+          {std::move(file.path), file.mode, std::move(file.blob_id), std::move(target)});
+    }
+    Result<std::vector<ManifestEntry>> entries = CopyBlobs(repository_, copies, request_.threads);
+    if (!entries) return std::unexpected(entries.error());
+    for (const ManifestEntry& entry : *entries) report.bytes_written += entry.size;
+    manifest.files = std::move(*entries);
+    manifest.digest = ManifestDigest(manifest);
+    if (previous != nullptr) {
+      CountChanges(*previous, manifest.files, report);
+    } else {
+      report.added = static_cast<int64_t>(manifest.files.size());
+    }
+    if (Result<void> written =
+            WriteFileAtomically(tree / kManifestFileName, WriteManifestJson(manifest));
+        !written) {
+      return written;
+    }
+    // One flush of the file system for every file and folder of the new tree.
+    if (Result<void> durable = SyncFileSystem(staging_); !durable) return durable;
+    report.manifest = std::move(manifest);
+    return SwapInTree(destination_);
+  }
+
+  Result<void> Incremental(Manifest manifest, const Manifest& previous, SyncReport& report) {
+    Result<std::vector<git::TreeFileChange>> changes =
+        repository_.DiffFiles(previous.tree_id, manifest.tree_id);
+    if (!changes) return std::unexpected(changes.error());
+    // The new file list: the previous one, less what changed or went, plus what is new.
+    std::set<std::string_view> changed;
+    for (const git::TreeFileChange& change : *changes) changed.insert(change.path);
+    std::vector<ManifestEntry> files;
+    files.reserve(previous.files.size() + changes->size());
+    for (const ManifestEntry& entry : previous.files) {
+      if (!changed.contains(entry.path)) files.push_back(entry);
+    }
+    report.unchanged = static_cast<int64_t>(files.size());
+    std::vector<std::string> remove;
+    std::unordered_map<std::string_view, const git::TreeFileChange*> written;
+    for (const git::TreeFileChange& change : *changes) {
+      if (change.new_mode != 0) {
+        files.push_back(ManifestEntry{change.path, 0, 0, ""});
+        written.emplace(change.path, &change);
+        (change.old_mode != 0 ? report.modified : report.added) += 1;
+      } else {
+        remove.push_back(change.path);
+        ++report.removed;
+      }
+    }
+    std::ranges::sort(files, {}, &ManifestEntry::path);
+
+    if (Result<void> made = MakeFolder(staging_); !made) return made;
+    if (Result<void> made = MakeFolder(staging_ / "files"); !made) return made;
+    std::vector<BlobCopy> copies;
+    std::vector<size_t> slots;
+    std::vector<fs::path> targets;
+    for (size_t i = 0; i < files.size(); ++i) {
+      auto found = written.find(files[i].path);
+      if (found == written.end()) continue;
+      const git::TreeFileChange& change = *found->second;
+      fs::path target = staging_ / "files" / std::to_string(i);
+      targets.push_back(target);
+      copies.push_back({change.path, change.new_mode, change.new_blob_id, std::move(target)});
+      slots.push_back(i);
+    }
+    Result<std::vector<ManifestEntry>> entries = CopyBlobs(repository_, copies, request_.threads);
+    if (!entries) return std::unexpected(entries.error());
+    for (size_t k = 0; k < slots.size(); ++k) {
+      report.bytes_written += (*entries)[k].size;
+      files[slots[k]] = std::move((*entries)[k]);
+    }
+    if (Result<void> durable = MakeDurable(targets); !durable) return durable;
+    manifest.files = std::move(files);
+    manifest.digest = ManifestDigest(manifest);
+    report.manifest = manifest;
+    return CommitUpdate(destination_, manifest, remove);
+  }
+
+ private:
+  const SyncRequest& request_;
+  const git::Repository& repository_;
+  fs::path destination_;
+  fs::path staging_;
+};
+
+}  // namespace
+
+Result<SyncSource> ParseSyncSource(std::string_view text) {
+  // The separator is the last ':' after any "scheme://", so "file:///r:src" works.
+  size_t scheme = text.find("://");
+  size_t search_from = scheme == std::string_view::npos ? 0 : scheme + 3;
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon < search_from || colon == 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("'{}' is not REPOSITORY:PATH[@REVISION] (use REPOSITORY: for the "
+                            "whole tree)",
+                            text));
+  }
+  SyncSource source;
+  source.repository = std::string(text.substr(0, colon));
+  std::string_view rest = text.substr(colon + 1);
+  // "@" starts the revision unless it is git's "@{...}" inside one.
+  for (size_t at = rest.rfind('@'); at != std::string_view::npos;
+       at = at == 0 ? std::string_view::npos : rest.rfind('@', at - 1)) {
+    if (at + 1 < rest.size() && rest[at + 1] == '{') continue;
+    source.revision = std::string(rest.substr(at + 1));
+    rest = rest.substr(0, at);
+    if (source.revision.empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("'{}' has an empty revision after '@'", text));
+    }
+    break;
+  }
+  source.path = std::string(rest);
+  return source;
+}
+
+std::string_view SyncKindName(SyncReport::Kind kind) {
+  switch (kind) {
+    case SyncReport::Kind::kFull:
+      return "full";
+    case SyncReport::Kind::kIncremental:
+      return "incremental";
+    case SyncReport::Kind::kUpToDate:
+      return "up to date";
+  }
+  return "unknown";
+}
+
+Result<SyncReport> SyncTree(const SyncRequest& request) {
+  Result<std::string> subpath = NormalizeSubpath(request.source.path);
+  if (!subpath) return std::unexpected(subpath.error());
+  fs::path source_folder = request.source.repository;
+  if (IsUrl(request.source.repository)) {
+    Result<fs::path> mirror = git::MirrorRepository(request.source.repository, request.mirrors_dir);
+    if (!mirror) return std::unexpected(mirror.error());
+    source_folder = *mirror;
+  }
+  Result<git::Repository> repository = git::Repository::Open(source_folder);
+  if (!repository) return std::unexpected(repository.error());
+  Result<std::string> commit = repository->ResolveCommit(request.source.revision);
+  if (!commit) return std::unexpected(commit.error());
+  Result<std::string> tree_id = repository->TreeIdAt(*commit, *subpath);
+  if (!tree_id) return std::unexpected(tree_id.error());
+
+  fs::path destination = fs::absolute(request.destination).lexically_normal();
+  if (!destination.has_filename()) destination = destination.parent_path();
+  if (destination == destination.root_path()) {
+    return Fail(ErrorCode::kInvalidArgument, "the destination cannot be the root folder");
+  }
+  if (Result<void> allowed = CheckDestination(destination, *repository); !allowed) {
+    return std::unexpected(allowed.error());
+  }
+  std::error_code error;
+  fs::create_directories(destination.parent_path(), error);
+  if (error) return std::unexpected(ErrnoError(error.value(), destination.parent_path().string()));
+
+  Result<SyncLock> lock = SyncLock::Acquire(destination);
+  if (!lock) return std::unexpected(lock.error());
+  SyncReport report;
+  Result<bool> recovered = RecoverInterruptedSync(destination);
+  if (!recovered) return std::unexpected(recovered.error());
+  report.recovered = *recovered;
+  Result<Manifest> previous = ReadManifest(destination);
+  if (!previous && !request.force) {
+    if (previous.error().code() == ErrorCode::kNotFound) {
+      if (fs::exists(destination, error) && !IsEmptyDirectory(destination)) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("destination {} is not empty and has no {}: it was not written "
+                                "by lockstep sync; pass --force to replace its contents",
+                                destination.string(), kManifestFileName));
+      }
+    } else {
+      return Fail(previous.error().code(),
+                  fmt::format("{}; the destination cannot be trusted: check it with `lockstep "
+                              "sync verify`, then pass --force for a full copy",
+                              previous.error().message()));
+    }
+  }
+  if (!request.force) {
+    if (Result<void> committed = CheckCommitted(destination, previous ? &*previous : nullptr);
+        !committed) {
+      return std::unexpected(committed.error());
+    }
+  }
+  if (previous) report.previous_commit = previous->commit;
+
+  Manifest manifest = NewManifest(request, *subpath, *commit, *tree_id);
+  Syncer syncer(request, *repository, destination);
+  if (previous && !request.force) {
+    if (previous->tree_id == *tree_id && previous->commit == *commit &&
+        previous->source_repository == manifest.source_repository &&
+        previous->source_path == manifest.source_path) {
+      report.kind = SyncReport::Kind::kUpToDate;
+      report.unchanged = static_cast<int64_t>(previous->files.size());
+      report.manifest = std::move(*previous);
+      return report;
+    }
+    if (repository->HasTree(previous->tree_id)) {
+      report.kind = SyncReport::Kind::kIncremental;
+      Result<void> done = syncer.Incremental(std::move(manifest), *previous, report);
+      if (!done) {
+        (void)RecoverInterruptedSync(destination);  // discards it, or finishes a committed one
+        return std::unexpected(done.error());
+      }
+      return report;
+    }
+    report.full_copy_reason = fmt::format(
+        "the previous sync's tree {} is not in the source repository", previous->tree_id);
+  } else if (previous) {
+    report.full_copy_reason = "--force";
+  }
+  report.kind = SyncReport::Kind::kFull;
+  Result<void> done =
+      syncer.Full(std::move(manifest), previous ? &previous->files : nullptr, report);
+  if (!done) {
+    (void)RecoverInterruptedSync(destination);
+    return std::unexpected(done.error());
+  }
+  return report;
+}
+
+}  // namespace lockstep::sync

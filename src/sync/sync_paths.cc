@@ -1,0 +1,78 @@
+#include "sync/sync_paths.h"
+
+#include <fmt/core.h>
+
+#include <vector>
+
+namespace lockstep::sync {
+namespace {
+
+std::vector<std::string_view> Components(std::string_view path) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > start) parts.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+Result<std::string> NormalizeSubpath(std::string_view subpath) {
+  if (!subpath.empty() && subpath.front() == '/') {
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("source path '{}' is absolute; give a path inside the repository", subpath));
+  }
+  std::string normal;
+  for (std::string_view part : Components(subpath)) {
+    if (part == "." || part == "..") {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("source path '{}' contains '{}'; give a plain path inside the "
+                              "repository",
+                              subpath, part));
+    }
+    if (!normal.empty()) normal += '/';
+    normal += part;
+  }
+  return normal;
+}
+
+Result<void> CheckLinkTarget(std::string_view link_path, std::string_view target) {
+  auto refuse = [&](std::string_view why) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("symbolic link '{}' -> '{}' {}; a sync copies only what is inside "
+                            "the synced subtree",
+                            link_path, target, why));
+  };
+  if (target.empty()) return refuse("has an empty target");
+  if (target.front() == '/') return refuse("is absolute");
+  // Depth of the link's folder below the root, then walk the target from there.
+  std::vector<std::string_view> folder = Components(link_path);
+  if (!folder.empty()) folder.pop_back();
+  size_t depth = folder.size();
+  for (std::string_view part : Components(target)) {
+    if (part == ".") continue;
+    if (part == "..") {
+      if (depth == 0) return refuse("points outside the subtree");
+      --depth;
+    } else {
+      ++depth;
+    }
+  }
+  return {};
+}
+
+bool IsWithin(const std::filesystem::path& inner, const std::filesystem::path& outer) {
+  auto i = inner.begin();
+  for (auto o = outer.begin(); o != outer.end(); ++o, ++i) {
+    if (o->empty() && std::next(o) == outer.end()) break;  // a trailing separator
+    if (i == inner.end() || *i != *o) return false;
+  }
+  return true;
+}
+
+}  // namespace lockstep::sync

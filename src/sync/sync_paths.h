@@ -1,0 +1,25 @@
+// The path rules of a sync: what a source subpath may be, where a symbolic link in the
+// synced subtree may point, and which destinations are refused. Pure functions; thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace lockstep::sync {
+
+// The subpath normalised ("a/b", "" for the whole tree; surrounding and doubled slashes
+// dropped). kInvalidArgument for an absolute path or a "." or ".." component.
+Result<std::string> NormalizeSubpath(std::string_view subpath);
+
+// Whether the symbolic link at `link_path` (relative to the synced subtree's root) with
+// target text `target` stays inside the subtree, resolving its ".." lexically from the link's
+// folder. kInvalidArgument naming the link otherwise, or when the target is absolute.
+Result<void> CheckLinkTarget(std::string_view link_path, std::string_view target);
+
+// Whether `inner` is `outer` or below it; both absolute and lexically normal.
+bool IsWithin(const std::filesystem::path& inner, const std::filesystem::path& outer);
+
+}  // namespace lockstep::sync

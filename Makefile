@@ -4,7 +4,7 @@
 
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test release debug bench bench-engine fuzz format clean
+.PHONY: demo test release debug bench bench-engine bench-sync fuzz format clean
 
 demo: release
 	scripts/demo
@@ -24,10 +24,15 @@ bench: release
 	scripts/bootstrap bench
 	bench/validate.sh
 	bench/run.sh
+	bench/sync.sh
 
 bench-engine: release
 	scripts/bootstrap bench
 	bench/run.sh
+
+bench-sync: release
+	scripts/bootstrap bench
+	bench/sync.sh
 
 fuzz:
 	scripts/bootstrap fuzz

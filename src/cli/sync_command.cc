@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "base/state_directory.h"
@@ -30,6 +31,7 @@ struct SyncOptions {
   int threads = 0;
   bool json = false;
   std::string verify_destination;
+  std::string variables_file;
 };
 
 int Report(const Error& error) {
@@ -87,6 +89,14 @@ int RunSync(const SyncOptions& options) {
   }
 
   const sync::Manifest& manifest = report->manifest;
+  if (!options.variables_file.empty()) {
+    // For lockstep/sync@v1: its output variables, as lines a shell can source (hex only).
+    std::ofstream out(options.variables_file, std::ios::trunc);
+    out << "ManifestSha256=" << manifest.digest << "\nCommitId=" << commit_id << "\n";
+    if (!out.flush()) {
+      return Report(ErrnoError(errno, fmt::format("cannot write {}", options.variables_file)));
+    }
+  }
   if (options.json) {
     nlohmann::ordered_json out = {{"kind", sync::SyncKindName(report->kind)},
                                   {"source_repository", manifest.source_repository},
@@ -127,7 +137,8 @@ int RunSync(const SyncOptions& options) {
   for (const std::string& submodule : report->submodules) {
     fmt::print("  submodule {} not followed\n", submodule);
   }
-  fmt::print("  manifest {} ({} files)\n", manifest.digest, manifest.files.size());
+  fmt::print("  manifest {} ({} file{})\n", manifest.digest, manifest.files.size(),
+             manifest.files.size() == 1 ? "" : "s");
   if (options.commit) {
     if (commit_id.empty()) {
       fmt::print("  nothing to commit\n");
@@ -204,6 +215,9 @@ CommandSpec SyncCommand() {
                            "login name)");
             app.add_option("-j,--jobs", options->threads, "Threads (default: one per core)");
             app.add_flag("--json", options->json, "Print the result as JSON");
+            app.add_option("--variables-file", options->variables_file,
+                           "Also write ManifestSha256=… and CommitId=… lines to this file (for "
+                           "workflow steps)");
             CLI::App* verify = app.add_subcommand(
                 "verify", "Re-hash a synced folder and compare with its manifest");
             verify->add_option("destination", options->verify_destination, "The synced folder")

@@ -25,6 +25,15 @@ ActionAttempt::ActionAttempt(const AttemptContext& context, const PreparedAction
     if (source.value == "WorkflowSource") has_source_ = true;
 }
 
+std::vector<std::string> ActionAttempt::OutputNames() const {
+  std::vector<std::string> names;
+  for (const auto& declared : action_.action->output_variables) names.push_back(declared.value);
+  for (const std::string& built_in : action_.built_in_outputs) {
+    if (std::find(names.begin(), names.end(), built_in) == names.end()) names.push_back(built_in);
+  }
+  return names;
+}
+
 std::string ActionAttempt::Mask(std::string_view text) const {
   return exec::SecretMasker(secret_values_).Mask(text);
 }
@@ -54,8 +63,7 @@ Result<exec::ProcessId> ActionAttempt::Start(exec::SubprocessSet& processes) {
     // Titles show what was written, with values in place, for people reading the log.
     titles.push_back(Mask(StepTitle(SubstituteReferences(step, context_.value_of))));
   }
-  for (const auto& variable : definition.output_variables)
-    script.output_variables.push_back(variable.value);
+  for (const std::string& name : OutputNames()) script.output_variables.push_back(name);
 
   auto log = ActionLog::Create(log_path_, std::move(titles));
   if (!log) return std::unexpected(log.error());
@@ -151,17 +159,18 @@ AttemptOutcome ActionAttempt::Collect(const exec::ProcessResult& result,
   if (!steps) return fail(steps.error());
 
   std::vector<store::VariableRecord> variables;
-  for (const auto& declared : definition.output_variables) {
-    auto it = steps->find(declared.value);
+  const std::vector<std::string> names = OutputNames();
+  for (const std::string& name : names) {
+    auto it = steps->find(name);
     if (it == steps->end()) {
-      log_->Note(fmt::format("output variable {} was not set", declared.value));
+      log_->Note(fmt::format("output variable {} was not set", name));
       continue;
     }
     std::string value = Mask(it->second);
-    outcome.outputs[declared.value] = value;
-    variables.push_back({definition.name, declared.value, value});
+    outcome.outputs[name] = value;
+    variables.push_back({definition.name, name, value});
   }
-  if (!definition.output_variables.empty()) {
+  if (!names.empty()) {
     if (auto stored = context_.store->SetVariables(context_.run_id, definition.name, variables);
         !stored) {
       return fail(stored.error());

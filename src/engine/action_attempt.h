@@ -81,6 +81,9 @@ class ActionAttempt {
       const std::vector<std::pair<std::string, std::string>>& reference_values) const;
 
   const AttemptContext& context_;
+  // Declared output variables, then the ones a native action sets of its own.
+  std::vector<std::string> OutputNames() const;
+
   const PreparedAction& action_;
   std::filesystem::path log_path_;
   std::unique_ptr<ActionLog> log_;

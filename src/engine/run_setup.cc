@@ -9,6 +9,7 @@
 #include "base/file.h"
 #include "base/strings.h"
 #include "engine/local_actions.h"
+#include "engine/native_sync.h"
 #include "engine/substitute.h"
 #include "exec/sandbox.h"
 #include "workflow/discovery.h"
@@ -128,7 +129,7 @@ std::vector<std::string> ReferencedSecrets(const PreparedAction& prepared) {
 
 // How each kind of action runs under `lockstep run`, or why it cannot.
 Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
-                        const LocalActions& local) {
+                        const LocalActions& local, const PreparedRun& prepared_run) {
   const workflow::Action& action = *prepared.action;
   const std::string& identifier = action.identifier.value;
   if (const auto* steps = local.Find(action.name, identifier)) {
@@ -148,6 +149,18 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
         }
       }
       return CheckShellOutputs(action);
+    }
+    case ActionKind::kSync: {
+      // The binary running now: the step runs the same version of lockstep.
+      std::error_code error;
+      fs::path executable = fs::read_symlink("/proc/self/exe", error);
+      if (error) return std::unexpected(ErrnoError(error.value(), "/proc/self/exe"));
+      Result<std::string> step =
+          SyncStep(action, prepared_run.workflow.name, prepared_run.root, executable);
+      if (!step) return std::unexpected(step.error());
+      prepared.steps.push_back(std::move(*step));
+      for (const char* output : kSyncOutputs) prepared.built_in_outputs.emplace_back(output);
+      return {};
     }
     case ActionKind::kApproval:
       prepared.mode = PreparedAction::Mode::kApproval;
@@ -172,7 +185,6 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
       break;
     case ActionKind::kDeploy:
     case ActionKind::kVerify:
-    case ActionKind::kSync:
     case ActionKind::kTrigger:
     case ActionKind::kUnknownLockstep:
       why = "is a lockstep action that `lockstep run` cannot run yet";
@@ -241,7 +253,7 @@ Result<PreparedRun> PrepareRun(const RunRequest& request,
   for (const workflow::Action& action : run.workflow.actions) {
     PreparedAction prepared;
     prepared.action = &action;
-    if (auto planned = PlanAction(prepared, request, *local); !planned)
+    if (auto planned = PlanAction(prepared, request, *local, run); !planned)
       problems.push_back(planned.error().message());
     for (std::string& name : ReferencedSecrets(prepared)) {
       if (!request.secrets.contains(name)) {

@@ -19,7 +19,8 @@ namespace lockstep::engine {
 struct PreparedAction {
   const workflow::Action* action = nullptr;
   enum class Mode { kSteps, kApproval, kSkip } mode = Mode::kSteps;
-  std::vector<std::string> steps;  // Run texts as written
+  std::vector<std::string> steps;             // Run texts as written
+  std::vector<std::string> built_in_outputs;  // output variables a native action sets
   std::string skip_reason;
   std::vector<std::string> secrets;  // names referenced by ${Secrets.NAME}
   bool stand_in = false;             // steps come from .lockstep/local-actions.yaml

@@ -14,8 +14,9 @@ constexpr std::string_view kMarkerPrefix = "\x1elockstep-step ";
 // Linux refuses a single argument longer than 128 KiB (MAX_ARG_STRLEN); stay well below.
 constexpr size_t kMaxInlineProgram = 96 * 1024;
 
-// Single-quotes `text` for bash.
-std::string Quote(std::string_view text) {
+}  // namespace
+
+std::string ShellQuote(std::string_view text) {
   std::string out = "'";
   for (char c : text) {
     if (c == '\'') {
@@ -26,8 +27,6 @@ std::string Quote(std::string_view text) {
   }
   return out + "'";
 }
-
-}  // namespace
 
 std::string StepMarker(int n) { return fmt::format("{}{}", kMarkerPrefix, n); }
 
@@ -64,7 +63,7 @@ Result<std::vector<std::string>> StepProgram(const StepScript& script,
   // run with eval, which, like sourcing a file, runs them in this shell: `cd` and assignments
   // carry to the next step. No EXIT trap: a step may set its own, which would replace ours.
   for (size_t i = 0; i < script.steps.size(); ++i)
-    program += fmt::format("__lockstep_step_{}={}\n", i + 1, Quote(script.steps[i]));
+    program += fmt::format("__lockstep_step_{}={}\n", i + 1, ShellQuote(script.steps[i]));
   const exec::ResourceLimits& limits = script.limits;
   if (limits.open_files) program += fmt::format("ulimit -n {}\n", *limits.open_files);
   if (limits.file_size_bytes)
@@ -75,11 +74,11 @@ Result<std::vector<std::string>> StepProgram(const StepScript& script,
   program += "set -ea\n";
   for (size_t i = 0; i < script.steps.size(); ++i) {
     program += fmt::format("printf '%s\\n' {} || :\neval \"$__lockstep_step_{}\"\n",
-                           Quote(StepMarker(static_cast<int>(i + 1))), i + 1);
+                           ShellQuote(StepMarker(static_cast<int>(i + 1))), i + 1);
   }
   // Reached only when every step succeeded (set -e): read the outputs from the environment.
   if (!script.output_variables.empty()) {
-    const std::string outputs = Quote(outputs_file.string());
+    const std::string outputs = ShellQuote(outputs_file.string());
     program += fmt::format(": > {}\n", outputs);
     for (const std::string& name : script.output_variables) {
       program += fmt::format(

@@ -43,6 +43,9 @@ Result<std::map<std::string, std::string>> ReadStepOutputs(
 std::string StepMarker(int n);
 int ParseStepMarker(std::string_view line);
 
+// `text` single-quoted for bash: one word, nothing expanded.
+std::string ShellQuote(std::string_view text);
+
 // A step's first line, shortened for a one-line title ("npm ci", "make -j4 test …").
 std::string StepTitle(std::string_view run);
 

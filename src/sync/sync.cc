@@ -163,6 +163,39 @@ Manifest NewManifest(const SyncRequest& request, std::string_view subpath, std::
   return manifest;
 }
 
+// Creates the missing folders of a path and removes them again (deepest first, only while
+// empty) unless Keep() is called.
+class CreatedFolders {
+ public:
+  static Result<CreatedFolders> Make(const fs::path& path) {
+    CreatedFolders made;
+    std::vector<fs::path> missing;
+    std::error_code error;
+    for (fs::path at = path; !at.empty() && !fs::exists(fs::symlink_status(at, error));
+         at = at.parent_path()) {
+      missing.push_back(at);
+      if (at == at.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+      if (::mkdir(it->c_str(), 0777) != 0 && errno != EEXIST) {
+        return std::unexpected(ErrnoError(errno, it->string()));
+      }
+      made.folders_.push_back(*it);
+    }
+    return made;
+  }
+  CreatedFolders() = default;
+  CreatedFolders(CreatedFolders&&) = default;
+  CreatedFolders& operator=(CreatedFolders&&) = default;
+  ~CreatedFolders() {
+    for (auto it = folders_.rbegin(); it != folders_.rend(); ++it) ::rmdir(it->c_str());
+  }
+  void Keep() { folders_.clear(); }
+
+ private:
+  std::vector<fs::path> folders_;
+};
+
 class Syncer {
  public:
   Syncer(const SyncRequest& request, const git::Repository& repository, fs::path destination)
@@ -346,9 +379,11 @@ Result<SyncReport> SyncTree(const SyncRequest& request) {
   if (Result<void> allowed = CheckDestination(destination, *repository); !allowed) {
     return std::unexpected(allowed.error());
   }
+  // Folders made for the destination's parent are removed again if the sync fails, so a
+  // refused sync leaves nothing behind.
+  Result<CreatedFolders> parents = CreatedFolders::Make(destination.parent_path());
+  if (!parents) return std::unexpected(parents.error());
   std::error_code error;
-  fs::create_directories(destination.parent_path(), error);
-  if (error) return std::unexpected(ErrnoError(error.value(), destination.parent_path().string()));
 
   Result<SyncLock> lock = SyncLock::Acquire(destination);
   if (!lock) return std::unexpected(lock.error());
@@ -389,6 +424,7 @@ Result<SyncReport> SyncTree(const SyncRequest& request) {
       report.kind = SyncReport::Kind::kUpToDate;
       report.unchanged = static_cast<int64_t>(previous->files.size());
       report.manifest = std::move(*previous);
+      parents->Keep();
       return report;
     }
     if (repository->HasTree(previous->tree_id)) {
@@ -398,6 +434,7 @@ Result<SyncReport> SyncTree(const SyncRequest& request) {
         (void)RecoverInterruptedSync(destination);  // discards it, or finishes a committed one
         return std::unexpected(done.error());
       }
+      parents->Keep();
       return report;
     }
     report.full_copy_reason = fmt::format(
@@ -412,6 +449,7 @@ Result<SyncReport> SyncTree(const SyncRequest& request) {
     (void)RecoverInterruptedSync(destination);
     return std::unexpected(done.error());
   }
+  parents->Keep();
   return report;
 }
 

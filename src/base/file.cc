@@ -28,6 +28,7 @@ Result<std::string> ReadFile(const std::filesystem::path& path, size_t max_bytes
                 fmt::format("{}: file is larger than {} bytes", path.string(), max_bytes));
   }
   std::string data;
+  data.reserve(static_cast<size_t>(info.st_size));  // usually the whole file, read once
   char buffer[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);

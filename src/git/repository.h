@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/error.h"
@@ -114,6 +115,14 @@ class Repository {
                          const std::function<Result<void>(std::string_view content)>& visit) const;
 
   // Work-tree operations (implemented in work_tree.cc).
+
+  // The index's stat data for the regular files under `subpath` ("" for all) that git would
+  // trust, keyed by path relative to `subpath`: entries staged at least a second before the
+  // index was written (a "racily clean" entry is left out, as git re-reads those). A file
+  // whose stat data still matches (StatMatches) holds the content `blob_id`, by the rule
+  // `git status` relies on. Empty for a bare repository.
+  Result<std::unordered_map<std::string, IndexedStat>> TrustedIndexEntries(
+      std::string_view subpath) const;
 
   // The paths under `subpath` (relative to the work tree, "" for all) that differ from HEAD
   // in the index or the work tree, untracked files included and ignored files not, as

@@ -77,8 +77,7 @@ class Differ {
     };
     const size_t deleted = unpaired(deleted_);
     const size_t added = unpaired(added_);
-    if (threshold <= 100 && deleted > 0 && added > 0 &&
-        deleted * added <= kMaxInexactRenamePairs) {
+    if (threshold <= 100 && deleted > 0 && added > 0 && deleted * added <= kMaxInexactRenamePairs) {
       if (Result<void> done = PairSimilarRenames(threshold); !done) {
         return std::unexpected(done.error());
       }

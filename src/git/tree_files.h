@@ -3,6 +3,8 @@
 // by id. Plain data; thread-safe as values.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,5 +37,19 @@ struct TreeFileChange {
 
   bool operator==(const TreeFileChange&) const = default;
 };
+
+// What the index recorded about a work-tree file when it was staged: git's cache of stat
+// data, by which `git status` knows a file is unchanged without reading it. Fields are as
+// the index stores them (32 bits each).
+struct IndexedStat {
+  uint32_t mtime_seconds = 0, mtime_nanoseconds = 0;
+  uint32_t ctime_seconds = 0, ctime_nanoseconds = 0;
+  uint32_t device = 0, inode = 0, mode = 0, uid = 0, gid = 0, size = 0;
+  std::string blob_id;  // the content staged (40 hex)
+};
+
+// Whether `info` (an lstat or fstat of the file now) matches what the index recorded: same
+// times, inode, device, owner, size and file type and executable bit, as git compares them.
+bool StatMatches(const IndexedStat& indexed, const struct stat& info);
 
 }  // namespace lockstep::git

@@ -40,6 +40,55 @@ struct Pathspec {
 
 }  // namespace
 
+bool StatMatches(const IndexedStat& indexed, const struct stat& info) {
+  // Git's index keeps the low 32 bits of each field.
+  auto low = [](auto value) { return static_cast<uint32_t>(value); };
+  uint32_t mode = S_ISREG(info.st_mode) ? ((info.st_mode & S_IXUSR) != 0 ? 0100755 : 0100644) : 0;
+  return mode != 0 && mode == indexed.mode && low(info.st_mtim.tv_sec) == indexed.mtime_seconds &&
+         low(info.st_mtim.tv_nsec) == indexed.mtime_nanoseconds &&
+         low(info.st_ctim.tv_sec) == indexed.ctime_seconds &&
+         low(info.st_ctim.tv_nsec) == indexed.ctime_nanoseconds &&
+         low(info.st_ino) == indexed.inode && low(info.st_dev) == indexed.device &&
+         low(info.st_uid) == indexed.uid && low(info.st_gid) == indexed.gid &&
+         low(info.st_size) == indexed.size;
+}
+
+Result<std::unordered_map<std::string, IndexedStat>> Repository::TrustedIndexEntries(
+    std::string_view subpath) const {
+  std::unordered_map<std::string, IndexedStat> trusted;
+  git_repository* repository = impl_->repository.get();
+  if (git_repository_is_bare(repository)) return trusted;
+  git_index* raw_index = nullptr;
+  if (int rc = git_repository_index(&raw_index, repository); rc < 0) {
+    return std::unexpected(GitError(rc, "cannot read the index"));
+  }
+  std::unique_ptr<git_index, IndexDeleter> index(raw_index);
+  // The index file's own time: an entry staged in the same second as it was written may have
+  // changed again without its stat data showing it.
+  const char* index_path = git_index_path(index.get());
+  struct stat index_info {};
+  if (index_path == nullptr || ::stat(index_path, &index_info) != 0) return trusted;
+  const std::string prefix = subpath.empty() ? "" : TrimSlashes(subpath) + "/";
+  size_t count = git_index_entrycount(index.get());
+  for (size_t i = 0; i < count; ++i) {
+    const git_index_entry* entry = git_index_get_byindex(index.get(), i);
+    std::string_view path = entry->path;
+    if (!path.starts_with(prefix) || GIT_INDEX_ENTRY_STAGE(entry) != 0) continue;
+    if ((entry->mode & 0170000) != 0100000) continue;  // links and submodules: read from git
+    if ((entry->flags_extended & GIT_INDEX_ENTRY_INTENT_TO_ADD) != 0) continue;
+    if (static_cast<int64_t>(entry->mtime.seconds) >= index_info.st_mtim.tv_sec) continue;
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(hex, sizeof hex, &entry->id);
+    trusted.emplace(
+        std::string(path.substr(prefix.size())),
+        IndexedStat{static_cast<uint32_t>(entry->mtime.seconds), entry->mtime.nanoseconds,
+                    static_cast<uint32_t>(entry->ctime.seconds), entry->ctime.nanoseconds,
+                    entry->dev, entry->ino, entry->mode, entry->uid, entry->gid, entry->file_size,
+                    hex});
+  }
+  return trusted;
+}
+
 Result<std::vector<std::string>> Repository::UncommittedChanges(std::string_view subpath) const {
   git_repository* repository = impl_->repository.get();
   if (git_repository_is_bare(repository)) {

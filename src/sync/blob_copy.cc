@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <fmt/core.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <system_error>
 #include <thread>
 
@@ -29,10 +32,82 @@ Result<void> WriteAll(int fd, std::string_view data, const std::filesystem::path
   return {};
 }
 
+constexpr size_t kBlockBytes = size_t{1} << 20;
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+int CreateFile(const BlobCopy& copy) {
+  mode_t mode = copy.mode == kModeExecutable ? 0777 : 0666;
+  return ::open(copy.target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+}
+
+// Copies the work-tree file when it still is what the index recorded; false (nothing
+// written) when it is not, and the blob must be read instead.
+Result<bool> CopyFromWorkTree(const BlobCopy& copy, std::span<char> buffer, ManifestEntry& entry) {
+  Fd source(::open(copy.work_tree_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+  if (source.get() < 0) return false;
+  struct stat info {};
+  if (::fstat(source.get(), &info) != 0 || !git::StatMatches(*copy.indexed, info)) return false;
+  Fd target(CreateFile(copy));
+  if (target.get() < 0) return std::unexpected(ErrnoError(errno, copy.target.string()));
+  Sha256 hasher;
+  int64_t size = 0;
+  while (true) {
+    ssize_t got = ::read(source.get(), buffer.data(), buffer.size());
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return std::unexpected(ErrnoError(errno, copy.work_tree_file.string()));
+    }
+    if (got == 0) break;
+    std::string_view block(buffer.data(), static_cast<size_t>(got));
+    hasher.Update(block);
+    if (Result<void> written = WriteAll(target.get(), block, copy.target); !written) {
+      return std::unexpected(written.error());
+    }
+    size += got;
+  }
+  // Changed while it was read: the copy may be a mix, so take the blob after all.
+  struct stat after {};
+  if (::fstat(source.get(), &after) != 0 || !git::StatMatches(*copy.indexed, after) ||
+      size != info.st_size) {
+    if (::ftruncate(target.get(), 0) != 0) {
+      return std::unexpected(ErrnoError(errno, copy.target.string()));
+    }
+    ::close(target.release());
+    ::unlink(copy.target.c_str());
+    return false;
+  }
+  if (::close(target.release()) != 0) {
+    return std::unexpected(ErrnoError(errno, copy.target.string()));
+  }
+  entry.size = size;
+  entry.sha256 = ToHex(hasher.Finish());
+  return true;
+}
+
 Result<void> CopyOne(const git::Repository& repository, const BlobCopy& copy,
-                     ManifestEntry& entry) {
+                     std::span<char> buffer, ManifestEntry& entry) {
   entry.path = copy.path;
   entry.mode = copy.mode;
+  if (copy.indexed != nullptr && copy.indexed->blob_id == copy.blob_id &&
+      copy.mode != kModeSymlink) {
+    Result<bool> copied = CopyFromWorkTree(copy, buffer, entry);
+    if (!copied) return std::unexpected(copied.error());
+    if (*copied) return {};
+  }
   return repository.VisitBlob(copy.blob_id, [&](std::string_view content) -> Result<void> {
     entry.size = static_cast<int64_t>(content.size());
     entry.sha256 = Sha256Hex(content);
@@ -68,6 +143,15 @@ Result<std::vector<ManifestEntry>> CopyBlobs(const git::Repository& repository,
   size_t wanted = threads > 0 ? std::min(static_cast<size_t>(threads), 4 * cores) : cores;
   wanted = std::max<size_t>(1, std::min(wanted, copies.size()));
 
+  // Work is handed out a folder at a time: two threads creating files in one folder take
+  // turns on its lock.
+  std::vector<size_t> chunk_starts;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    if (i == 0 || copies[i].target.parent_path() != copies[i - 1].target.parent_path()) {
+      chunk_starts.push_back(i);
+    }
+  }
+  chunk_starts.push_back(copies.size());
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex mutex;
@@ -83,11 +167,24 @@ Result<std::vector<ManifestEntry>> CopyBlobs(const git::Repository& repository,
   };
   // Takes the next copy from a shared counter, so large files do not pile up on one thread.
   auto work = [&](const git::Repository& handle) {
+    auto buffer = std::make_unique_for_overwrite<char[]>(kBlockBytes);
     while (!failed.load(std::memory_order_relaxed)) {
-      size_t index = next.fetch_add(1, std::memory_order_relaxed);
-      if (index >= copies.size()) return;
-      if (Result<void> done = CopyOne(handle, copies[index], entries[index]); !done) {
-        record(index, done.error());
+      size_t chunk = next.fetch_add(1, std::memory_order_relaxed);
+      if (chunk + 1 >= chunk_starts.size()) return;
+      // Folders are made here rather than up front, so that making them is shared out too.
+      std::error_code error;
+      const std::filesystem::path& folder = copies[chunk_starts[chunk]].target.parent_path();
+      std::filesystem::create_directories(folder, error);
+      if (error) {
+        record(chunk_starts[chunk], ErrnoError(error.value(), folder.string()));
+        break;
+      }
+      for (size_t index = chunk_starts[chunk]; index < chunk_starts[chunk + 1]; ++index) {
+        std::span<char> block(buffer.get(), kBlockBytes);
+        if (Result<void> done = CopyOne(handle, copies[index], block, entries[index]); !done) {
+          record(index, done.error());
+          break;
+        }
       }
     }
   };

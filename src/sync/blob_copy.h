@@ -18,7 +18,12 @@ struct BlobCopy {
   std::string path;              // in the synced subtree: the manifest path, for errors
   uint32_t mode = 0;             // kModeRegular, kModeExecutable or kModeSymlink
   std::string blob_id;           // 40 hex digits
-  std::filesystem::path target;  // where to write; its folder exists, the file does not
+  std::filesystem::path target;  // where to write: a new file (missing folders are made)
+  // The same file in the source's work tree and what the index says about it: when the file
+  // still matches (git::StatMatches) it holds exactly this blob, and is read instead of the
+  // object database (no decompression). Empty path: read the blob.
+  std::filesystem::path work_tree_file;
+  const git::IndexedStat* indexed = nullptr;
 };
 
 // Writes every copy (a symbolic link as a link, after checking that its target stays in the

@@ -94,6 +94,10 @@ std::string ManifestDigest(const Manifest& manifest);
 // `digest` member of the argument is ignored, so a written manifest always verifies.
 std::string WriteManifestJson(const Manifest& manifest);
 
+// Sets `manifest.digest` to ManifestDigest(manifest) and returns the file text, as
+// WriteManifestJson does, without copying the manifest or computing the digest twice.
+std::string SealManifest(Manifest& manifest);
+
 // Parses a manifest file's text; `file` names it in errors. Fails with
 //   kInvalidArgument: not JSON (with line:column), a missing or unknown field, a field of the
 //     wrong type, an unsupported format_version, a mode other than the three above, a negative

@@ -95,6 +95,27 @@ TEST_F(ManifestTest, WrittenManifestParsesBackEqual) {
   EXPECT_EQ(*parsed, manifest);
 }
 
+TEST_F(ManifestTest, EscapedNamesAndReformattedFilesParseTheSameAsTheWrittenLayout) {
+  // The written layout is read by a fast path; anything else by the general JSON parser.
+  // Both must give the same manifest.
+  Manifest manifest = SampleManifest();
+  manifest.files.insert(manifest.files.begin(),
+                        {"\"quoted\"\n\tname", kModeRegular, 1, Sha256Hex("q")});
+  manifest.actor = "back\\slash";
+  manifest.digest = ManifestDigest(manifest);
+  std::string written = WriteManifestJson(manifest);
+  Result<Manifest> fast = ParseManifestJson(written, "m.json");
+  ASSERT_TRUE(fast.has_value()) << fast.error().ToString();
+  EXPECT_EQ(*fast, manifest);
+  std::string reformatted = nlohmann::json::parse(written).dump(4);
+  Result<Manifest> general = ParseManifestJson(reformatted, "m.json");
+  ASSERT_TRUE(general.has_value()) << general.error().ToString();
+  EXPECT_EQ(*general, manifest);
+  // A change in the written layout is caught on the fast path too.
+  std::string tampered = Replace(written, manifest.files[1].sha256, Sha256Hex("other"));
+  EXPECT_EQ(ParseManifestJson(tampered, "m.json").error().code(), ErrorCode::kCorruption);
+}
+
 TEST_F(ManifestTest, EmptyFileListRoundTrips) {
   Manifest manifest = SampleManifest();
   manifest.files.clear();

@@ -145,12 +145,19 @@ void RemoveEmptyFolders(int root_fd, std::string relative, const fs::path& root)
   }
 }
 
-// Rolls a committed update forward. Every step tolerates having been done before.
-Result<void> ApplyUpdate(const fs::path& destination, const fs::path& staging) {
-  Result<std::string> text = ReadFile(staging / kStagedManifest);
-  if (!text) return std::unexpected(text.error());
-  Result<Manifest> manifest = ParseManifestJson(*text, (staging / kStagedManifest).string());
-  if (!manifest) return std::unexpected(manifest.error());
+// Rolls a committed update forward. Every step tolerates having been done before. `known` is
+// the staged manifest when the caller has it; otherwise it is read back.
+Result<void> ApplyUpdate(const fs::path& destination, const fs::path& staging,
+                         const Manifest* known) {
+  Result<Manifest> read = Fail(ErrorCode::kInternal, "unread");
+  if (known == nullptr) {
+    Result<std::string> text = ReadFile(staging / kStagedManifest);
+    if (!text) return std::unexpected(text.error());
+    read = ParseManifestJson(*text, (staging / kStagedManifest).string());
+    if (!read) return std::unexpected(read.error());
+    known = &*read;
+  }
+  const Manifest* manifest = known;
   Result<std::vector<std::string>> remove = ReadRemoveList(staging / kRemoveList);
   if (!remove) return std::unexpected(remove.error());
   Result<Fd> root = OpenDirectory(destination);
@@ -243,7 +250,7 @@ Result<bool> RecoverInterruptedSync(const fs::path& destination) {
   std::error_code error;
   if (!fs::exists(fs::symlink_status(staging, error))) return false;
   if (fs::exists(staging / kStagedManifest, error)) {
-    if (Result<void> applied = ApplyUpdate(destination, staging); !applied) {
+    if (Result<void> applied = ApplyUpdate(destination, staging, nullptr); !applied) {
       return std::unexpected(Error(applied.error().code(),
                                    fmt::format("cannot finish the interrupted sync into {}: {}",
                                                destination.string(), applied.error().message())));
@@ -339,7 +346,7 @@ Result<void> SwapInTree(const fs::path& destination) {
 }
 
 Result<void> CommitUpdate(const fs::path& destination, const Manifest& manifest,
-                          const std::vector<std::string>& remove) {
+                          std::string_view text, const std::vector<std::string>& remove) {
   fs::path staging = StagingPath(destination);
   std::string list;
   for (const std::string& path : remove) {
@@ -352,9 +359,7 @@ Result<void> CommitUpdate(const fs::path& destination, const Manifest& manifest,
   std::error_code ignored;
   fs::create_directories(staging / kFilesFolder, ignored);
   // The commit point: once manifest.json is there, the update is finished whatever happens.
-  if (Result<void> written =
-          WriteFileAtomically(staging / kStagedManifest, WriteManifestJson(manifest));
-      !written) {
+  if (Result<void> written = WriteFileAtomically(staging / kStagedManifest, text); !written) {
     return written;
   }
   for (const fs::path& folder : {staging / kFilesFolder, staging}) {
@@ -362,7 +367,7 @@ Result<void> CommitUpdate(const fs::path& destination, const Manifest& manifest,
     if (!fd) return std::unexpected(fd.error());
     if (Result<void> synced = FsyncDirectory(fd->get(), folder); !synced) return synced;
   }
-  return ApplyUpdate(destination, staging);
+  return ApplyUpdate(destination, staging, &manifest);
 }
 
 }  // namespace lockstep::sync

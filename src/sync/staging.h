@@ -61,8 +61,9 @@ Result<void> WriteFileAtomically(const std::filesystem::path& path, std::string_
 Result<void> SwapInTree(const std::filesystem::path& destination);
 
 // Incremental update: commits the prepared STAGING (files/N written and durable) with the
-// new manifest and the paths to remove, then applies it.
+// new manifest (sealed, and `text` its file text from SealManifest) and the paths to remove,
+// then applies it.
 Result<void> CommitUpdate(const std::filesystem::path& destination, const Manifest& manifest,
-                          const std::vector<std::string>& remove);
+                          std::string_view text, const std::vector<std::string>& remove);
 
 }  // namespace lockstep::sync

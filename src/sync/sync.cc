@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <set>
 #include <unordered_map>
 
@@ -25,6 +26,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kListedChanges = 5;  // uncommitted paths named in a refusal
+// An update of fewer files reads them from the object database, not the work tree.
+constexpr size_t kWorkTreeFromCopies = 256;
 
 std::string NowUtc() {
   auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -206,42 +209,36 @@ class Syncer {
 
   Result<void> Full(Manifest manifest, const std::vector<ManifestEntry>* previous,
                     SyncReport& report) {
+    std::future<IndexResult> index = LoadIndexInBackground(manifest.source_path);
     Result<git::TreeFiles> listing = repository_.ListFiles(manifest.tree_id);
     if (!listing) return std::unexpected(listing.error());
     report.submodules = listing->submodules;
     const fs::path tree = staging_ / "tree";
     if (Result<void> made = MakeFolder(staging_); !made) return made;
     if (Result<void> made = MakeFolder(tree); !made) return made;
-    // Folders first, parents before children (the listing is sorted), then the files.
-    std::set<std::string> folders;
     std::vector<BlobCopy> copies;
     copies.reserve(listing->files.size());
     for (git::TreeFile& file : listing->files) {
-      for (size_t slash = file.path.find('/'); slash != std::string::npos;
-           slash = file.path.find('/', slash + 1)) {
-        if (folders.insert(file.path.substr(0, slash)).second) {
-          if (Result<void> made = MakeFolder(tree / file.path.substr(0, slash)); !made) {
-            return made;
-          }
-        }
-      }
       fs::path target = tree / file.path;
-      copies.push_back(
-          {std::move(file.path), file.mode, std::move(file.blob_id), std::move(target)});
+      copies.push_back({std::move(file.path),
+                        file.mode,
+                        std::move(file.blob_id),
+                        std::move(target),
+                        {},
+                        nullptr});
     }
+    if (Result<void> found = UseWorkTree(index, manifest.source_path, copies); !found) return found;
     Result<std::vector<ManifestEntry>> entries = CopyBlobs(repository_, copies, request_.threads);
     if (!entries) return std::unexpected(entries.error());
     for (const ManifestEntry& entry : *entries) report.bytes_written += entry.size;
     manifest.files = std::move(*entries);
-    manifest.digest = ManifestDigest(manifest);
+    std::string text = SealManifest(manifest);
     if (previous != nullptr) {
       CountChanges(*previous, manifest.files, report);
     } else {
       report.added = static_cast<int64_t>(manifest.files.size());
     }
-    if (Result<void> written =
-            WriteFileAtomically(tree / kManifestFileName, WriteManifestJson(manifest));
-        !written) {
+    if (Result<void> written = WriteFileAtomically(tree / kManifestFileName, text); !written) {
       return written;
     }
     // One flush of the file system for every file and folder of the new tree.
@@ -250,7 +247,7 @@ class Syncer {
     return SwapInTree(destination_);
   }
 
-  Result<void> Incremental(Manifest manifest, const Manifest& previous, SyncReport& report) {
+  Result<void> Incremental(Manifest manifest, Manifest previous, SyncReport& report) {
     Result<std::vector<git::TreeFileChange>> changes =
         repository_.DiffFiles(previous.tree_id, manifest.tree_id);
     if (!changes) return std::unexpected(changes.error());
@@ -259,8 +256,8 @@ class Syncer {
     for (const git::TreeFileChange& change : *changes) changed.insert(change.path);
     std::vector<ManifestEntry> files;
     files.reserve(previous.files.size() + changes->size());
-    for (const ManifestEntry& entry : previous.files) {
-      if (!changed.contains(entry.path)) files.push_back(entry);
+    for (ManifestEntry& entry : previous.files) {
+      if (!changed.contains(entry.path)) files.push_back(std::move(entry));
     }
     report.unchanged = static_cast<int64_t>(files.size());
     std::vector<std::string> remove;
@@ -275,7 +272,9 @@ class Syncer {
         ++report.removed;
       }
     }
-    std::ranges::sort(files, {}, &ManifestEntry::path);
+    // Both parts are sorted (the carried entries and the changes): merge, not sort.
+    auto middle = files.begin() + report.unchanged;
+    std::ranges::inplace_merge(files, middle, {}, &ManifestEntry::path);
 
     if (Result<void> made = MakeFolder(staging_); !made) return made;
     if (Result<void> made = MakeFolder(staging_ / "files"); !made) return made;
@@ -288,8 +287,16 @@ class Syncer {
       const git::TreeFileChange& change = *found->second;
       fs::path target = staging_ / "files" / std::to_string(i);
       targets.push_back(target);
-      copies.push_back({change.path, change.new_mode, change.new_blob_id, std::move(target)});
+      copies.push_back(
+          {change.path, change.new_mode, change.new_blob_id, std::move(target), {}, nullptr});
       slots.push_back(i);
+    }
+    // Reading the index costs about what inflating a few hundred small blobs does.
+    if (copies.size() >= kWorkTreeFromCopies) {
+      std::future<IndexResult> index = LoadIndexInBackground(manifest.source_path);
+      if (Result<void> found = UseWorkTree(index, manifest.source_path, copies); !found) {
+        return found;
+      }
     }
     Result<std::vector<ManifestEntry>> entries = CopyBlobs(repository_, copies, request_.threads);
     if (!entries) return std::unexpected(entries.error());
@@ -299,16 +306,59 @@ class Syncer {
     }
     if (Result<void> durable = MakeDurable(targets); !durable) return durable;
     manifest.files = std::move(files);
-    manifest.digest = ManifestDigest(manifest);
-    report.manifest = manifest;
-    return CommitUpdate(destination_, manifest, remove);
+    std::string text = SealManifest(manifest);
+    Result<void> committed = CommitUpdate(destination_, manifest, text, remove);
+    report.manifest = std::move(manifest);
+    return committed;
   }
 
  private:
+  using IndexResult = Result<std::unordered_map<std::string, git::IndexedStat>>;
+
+  // Reads the source's index on another thread (with its own handle) while the caller lists
+  // the tree: for 20,000 files each takes a few percent of the whole sync.
+  std::future<IndexResult> LoadIndexInBackground(const std::string& subpath) {
+    auto load = [subpath](const git::Repository& repository) -> IndexResult {
+      if (repository.work_tree().empty()) return {};
+      return repository.TrustedIndexEntries(subpath);
+    };
+    Result<git::Repository> handle = repository_.Reopen();
+    if (handle) {
+      try {
+        return std::async(std::launch::async,
+                          [load, owned = std::move(*handle)] { return load(owned); });
+      } catch (const std::system_error&) {
+        // No thread to spare: read it here instead.
+      }
+    }
+    std::promise<IndexResult> now;
+    now.set_value(load(repository_));
+    return now.get_future();
+  }
+
+  // Points each copy at its file in the source's work tree where the index vouches for it.
+  Result<void> UseWorkTree(std::future<IndexResult>& index, const std::string& subpath,
+                           std::vector<BlobCopy>& copies) {
+    IndexResult trusted = index.get();
+    if (!trusted) return std::unexpected(trusted.error());
+    fs::path root = repository_.work_tree();
+    if (root.empty() || copies.empty()) return {};
+    indexed_ = std::move(*trusted);
+    fs::path base = subpath.empty() ? root : root / subpath;
+    for (BlobCopy& copy : copies) {
+      auto found = indexed_.find(copy.path);
+      if (found == indexed_.end() || found->second.blob_id != copy.blob_id) continue;
+      copy.indexed = &found->second;
+      copy.work_tree_file = base / copy.path;
+    }
+    return {};
+  }
+
   const SyncRequest& request_;
   const git::Repository& repository_;
   fs::path destination_;
   fs::path staging_;
+  std::unordered_map<std::string, git::IndexedStat> indexed_;
 };
 
 }  // namespace
@@ -429,7 +479,7 @@ Result<SyncReport> SyncTree(const SyncRequest& request) {
     }
     if (repository->HasTree(previous->tree_id)) {
       report.kind = SyncReport::Kind::kIncremental;
-      Result<void> done = syncer.Incremental(std::move(manifest), *previous, report);
+      Result<void> done = syncer.Incremental(std::move(manifest), std::move(*previous), report);
       if (!done) {
         (void)RecoverInterruptedSync(destination);  // discards it, or finishes a committed one
         return std::unexpected(done.error());

@@ -154,6 +154,16 @@ Result<void> MakeFolder(const fs::path& path) {
   return {};
 }
 
+// The top of the synced folder is where the manifest goes: a source file of that name (a
+// synced folder synced on, say) would be overwritten by it.
+Result<void> CheckNotManifest(std::string_view path) {
+  if (path != kManifestFileName) return {};
+  return Fail(ErrorCode::kInvalidArgument,
+              fmt::format("the source folder has its own {} at the top, where the sync writes its "
+                          "own manifest; sync a folder without one at its top",
+                          kManifestFileName));
+}
+
 Manifest NewManifest(const SyncRequest& request, std::string_view subpath, std::string commit,
                      std::string tree_id) {
   Manifest manifest;
@@ -212,6 +222,9 @@ class Syncer {
     std::future<IndexResult> index = LoadIndexInBackground(manifest.source_path);
     Result<git::TreeFiles> listing = repository_.ListFiles(manifest.tree_id);
     if (!listing) return std::unexpected(listing.error());
+    for (const git::TreeFile& file : listing->files) {
+      if (Result<void> allowed = CheckNotManifest(file.path); !allowed) return allowed;
+    }
     report.submodules = listing->submodules;
     const fs::path tree = staging_ / "tree";
     if (Result<void> made = MakeFolder(staging_); !made) return made;
@@ -238,8 +251,12 @@ class Syncer {
     } else {
       report.added = static_cast<int64_t>(manifest.files.size());
     }
-    if (Result<void> written = WriteFileAtomically(tree / kManifestFileName, text); !written) {
+    // Written beside the tree and moved in: a temporary name inside it could be a source file.
+    if (Result<void> written = WriteFileAtomically(staging_ / "manifest.json", text); !written) {
       return written;
+    }
+    if (::rename((staging_ / "manifest.json").c_str(), (tree / kManifestFileName).c_str()) != 0) {
+      return std::unexpected(ErrnoError(errno, (tree / kManifestFileName).string()));
     }
     // One flush of the file system for every file and folder of the new tree.
     if (Result<void> durable = SyncFileSystem(staging_); !durable) return durable;
@@ -253,7 +270,10 @@ class Syncer {
     if (!changes) return std::unexpected(changes.error());
     // The new file list: the previous one, less what changed or went, plus what is new.
     std::set<std::string_view> changed;
-    for (const git::TreeFileChange& change : *changes) changed.insert(change.path);
+    for (const git::TreeFileChange& change : *changes) {
+      if (Result<void> allowed = CheckNotManifest(change.path); !allowed) return allowed;
+      changed.insert(change.path);
+    }
     std::vector<ManifestEntry> files;
     files.reserve(previous.files.size() + changes->size());
     for (ManifestEntry& entry : previous.files) {

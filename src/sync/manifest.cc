@@ -596,8 +596,23 @@ Result<Manifest> ParseManifestJson(std::string_view text, std::string_view file)
     return std::move(*written);
   }
   Json root;
+  // JSON lets a key repeat and keeps the last value; a manifest with two "sha256" keys could
+  // show one value to a reader and another to the digest, so repeats are refused.
+  std::vector<std::set<std::string>> keys;
+  std::string repeated;
+  auto track_keys = [&](int, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == Json::parse_event_t::object_end && !keys.empty()) {
+      keys.pop_back();
+    } else if (event == Json::parse_event_t::key && !keys.empty() &&
+               !keys.back().insert(parsed.get<std::string>()).second && repeated.empty()) {
+      repeated = parsed.get<std::string>();
+    }
+    return true;
+  };
   try {
-    root = Json::parse(text);
+    root = Json::parse(text, track_keys);
   } catch (const Json::parse_error& error) {
     // what() reads "[json.exception.parse_error.101] parse error at line 1, column 5: ...";
     // keep what follows the position, which we report as a location of our own.
@@ -611,6 +626,11 @@ Result<Manifest> ParseManifestJson(std::string_view text, std::string_view file)
     size_t offset = error.byte > 0 ? error.byte - 1 : 0;
     return Fail(ErrorCode::kInvalidArgument, "not valid JSON: " + message,
                 LocationOf(text, offset, file));
+  }
+  if (!repeated.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("key \"{}\" appears twice in one object", repeated),
+                SourceLocation{std::string(file), 0, 0});
   }
   Result<Manifest> manifest = ParseObject(root);
   if (!manifest) {

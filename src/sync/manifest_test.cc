@@ -116,6 +116,13 @@ TEST_F(ManifestTest, EscapedNamesAndReformattedFilesParseTheSameAsTheWrittenLayo
   EXPECT_EQ(ParseManifestJson(tampered, "m.json").error().code(), ErrorCode::kCorruption);
 }
 
+TEST_F(ManifestTest, ARepeatedKeyIsRefused) {
+  std::string text = WriteManifestJson(SampleManifest());
+  std::string repeated =
+      Replace(text, "\"size\": 3,", "\"size\": 3, \"sha256\": \"" + Sha256Hex("x") + "\",");
+  EXPECT_EQ(ParseError(repeated), "m.json: key \"sha256\" appears twice in one object");
+}
+
 TEST_F(ManifestTest, EmptyFileListRoundTrips) {
   Manifest manifest = SampleManifest();
   manifest.files.clear();

@@ -151,15 +151,14 @@ int RunSync(const SyncOptions& options) {
 
 int RunVerify(const SyncOptions& options) {
   fs::path destination = options.verify_destination;
-  {
-    // A sync killed after its commit point is finished before anything is compared.
-    Result<sync::SyncLock> lock = sync::SyncLock::Acquire(fs::absolute(destination));
-    if (!lock) return Report(lock.error());
-    Result<bool> recovered = sync::RecoverInterruptedSync(fs::absolute(destination));
-    if (!recovered) return Report(recovered.error());
-    if (*recovered && !options.json) {
-      fmt::print("finished an interrupted sync into {} first\n", destination.string());
-    }
+  // Held while hashing, so that a sync running at the same time does not show up as
+  // differences; a sync killed after its commit point is finished first.
+  Result<sync::SyncLock> lock = sync::SyncLock::Acquire(fs::absolute(destination));
+  if (!lock) return Report(lock.error());
+  Result<bool> recovered = sync::RecoverInterruptedSync(fs::absolute(destination));
+  if (!recovered) return Report(recovered.error());
+  if (*recovered && !options.json) {
+    fmt::print("finished an interrupted sync into {} first\n", destination.string());
   }
   Result<sync::Manifest> manifest = sync::ReadManifest(destination);
   if (!manifest) return Report(manifest.error());

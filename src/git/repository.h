@@ -130,9 +130,9 @@ class Repository {
   // repository.
   Result<std::vector<std::string>> UncommittedChanges(std::string_view subpath) const;
 
-  // Stages everything under `subpath` (new, changed and removed files, as `git add -A --
-  // subpath`) and commits it on the current branch with `message`, authored by the
-  // repository's configured user (else "lockstep <lockstep@localhost>"). Returns the new
+  // Stages everything under `subpath` (new, changed and removed files, ignored ones too, as
+  // `git add -A -f -- subpath`) and commits it on the current branch with `message`, authored by
+  // the repository's configured user (else "lockstep <lockstep@localhost>"). Returns the new
   // commit's id, or an empty string when nothing under `subpath` changed (no commit is
   // made). Other staged changes are not committed.
   Result<std::string> CommitSubtree(std::string_view subpath, std::string_view message) const;

@@ -182,6 +182,13 @@ Result<std::vector<TreeFileChange>> Repository::DiffFiles(std::string_view old_t
 
   std::vector<TreeFileChange> files;
   for (ChangedPath& change : *changes) {
+    // Both sides: a path from the old tree is deleted by a sync, so it must be safe too.
+    for (const std::string& path : {change.path, change.old_path}) {
+      if (!path.empty() && !IsSafePath(path)) {
+        return Fail(ErrorCode::kCorruption,
+                    fmt::format("the tree holds an unsafe path '{}'", path));
+      }
+    }
     if (change.kind == ChangedPath::Kind::kRenamed) {
       files.push_back({std::move(change.old_path), FileMode(change.old_mode), 0, ""});
       change.old_mode = 0;
@@ -199,10 +206,6 @@ Result<std::vector<TreeFileChange>> Repository::DiffFiles(std::string_view old_t
       return std::unexpected(ObjectError(rc, fmt::format("cannot read path '{}'", file.path)));
     }
     GitPtr<git_tree_entry> entry(raw);
-    if (!IsSafePath(file.path)) {
-      return Fail(ErrorCode::kCorruption,
-                  fmt::format("the tree holds an unsafe path '{}'", file.path));
-    }
     file.new_blob_id = Hex(git_tree_entry_id(entry.get()));
   }
   std::ranges::sort(files, {}, &TreeFileChange::path);

@@ -3,6 +3,9 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <iterator>
 
 #include "git/git_handle.h"
 #include "git/repository.h"
@@ -16,6 +19,9 @@ struct IndexDeleter {
 };
 struct StatusListDeleter {
   void operator()(git_status_list* p) const { git_status_list_free(p); }
+};
+struct ConfigDeleter {
+  void operator()(git_config* p) const { git_config_free(p); }
 };
 struct SignatureDeleter {
   void operator()(git_signature* p) const { git_signature_free(p); }
@@ -38,6 +44,65 @@ struct Pathspec {
   git_strarray array{nullptr, 0};
 };
 
+// Whether this repository could convert any file between blob and work tree: core.autocrlf
+// or core.eol set, or an attributes file anywhere git looks for one.
+Result<bool> ContentFiltersConfigured(git_repository* repository) {
+  git_config* raw_config = nullptr;
+  if (int rc = git_repository_config_snapshot(&raw_config, repository); rc < 0) {
+    return std::unexpected(GitError(rc, "cannot read the repository's configuration"));
+  }
+  std::unique_ptr<git_config, ConfigDeleter> config(raw_config);
+  for (const char* name : {"core.autocrlf", "core.eol", "core.attributesfile"}) {
+    git_buf value = GIT_BUF_INIT;
+    int rc = git_config_get_string_buf(&value, config.get(), name);
+    bool set = rc == 0 && value.size > 0 && std::string_view(value.ptr) != "false";
+    git_buf_dispose(&value);
+    if (set) return true;
+  }
+  std::vector<std::filesystem::path> sources = {
+      std::filesystem::path(git_repository_path(repository)) / "info" / "attributes",
+      "/etc/gitattributes"};
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
+    sources.push_back(std::filesystem::path(xdg) / "git" / "attributes");
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    sources.push_back(std::filesystem::path(home) / ".config" / "git" / "attributes");
+  }
+  std::error_code error;
+  for (const std::filesystem::path& source : sources) {
+    if (std::filesystem::exists(source, error)) return true;
+  }
+  // .gitattributes files in the tree: any tracked one counts.
+  git_index* raw_index = nullptr;
+  if (git_repository_index(&raw_index, repository) < 0) return true;
+  std::unique_ptr<git_index, IndexDeleter> index(raw_index);
+  size_t count = git_index_entrycount(index.get());
+  for (size_t i = 0; i < count; ++i) {
+    std::string_view path = git_index_get_byindex(index.get(), i)->path;
+    if (path == ".gitattributes" || path.ends_with("/.gitattributes")) return true;
+  }
+  const char* workdir = git_repository_workdir(repository);
+  return workdir != nullptr &&
+         std::filesystem::exists(std::filesystem::path(workdir) / ".gitattributes", error);
+}
+
+// Whether an attribute that changes content on checkout applies to `path`.
+bool MayBeFiltered(git_repository* repository, const char* path) {
+  const char* names[] = {"filter", "text", "eol", "ident", "working-tree-encoding", "crlf"};
+  const char* values[std::size(names)] = {};
+  if (git_attr_get_many(values, repository, GIT_ATTR_CHECK_FILE_THEN_INDEX, path, std::size(names),
+                        names) < 0) {
+    return true;
+  }
+  for (size_t i = 0; i < std::size(names); ++i) {
+    git_attr_value_t value = git_attr_value(values[i]);
+    // "-text", "-crlf", "-ident": explicitly no conversion.
+    bool harmless = value == GIT_ATTR_VALUE_UNSPECIFIED ||
+                    (value == GIT_ATTR_VALUE_FALSE && (i == 1 || i == 3 || i == 5));
+    if (!harmless) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool StatMatches(const IndexedStat& indexed, const struct stat& info) {
@@ -58,16 +123,19 @@ Result<std::unordered_map<std::string, IndexedStat>> Repository::TrustedIndexEnt
   std::unordered_map<std::string, IndexedStat> trusted;
   git_repository* repository = impl_->repository.get();
   if (git_repository_is_bare(repository)) return trusted;
+  // The index file's own time, taken before the index is read: an entry staged in the same
+  // second as the file was written may have changed again without its stat data showing it.
+  struct stat index_info {};
+  if (::stat((git_directory() / "index").c_str(), &index_info) != 0) return trusted;
   git_index* raw_index = nullptr;
   if (int rc = git_repository_index(&raw_index, repository); rc < 0) {
     return std::unexpected(GitError(rc, "cannot read the index"));
   }
   std::unique_ptr<git_index, IndexDeleter> index(raw_index);
-  // The index file's own time: an entry staged in the same second as it was written may have
-  // changed again without its stat data showing it.
-  const char* index_path = git_index_path(index.get());
-  struct stat index_info {};
-  if (index_path == nullptr || ::stat(index_path, &index_info) != 0) return trusted;
+  // Line-ending conversion, ident and filter drivers make the work tree's bytes differ from
+  // the blob's; where one may apply, the blob must be read.
+  Result<bool> may_filter = ContentFiltersConfigured(repository);
+  if (!may_filter) return std::unexpected(may_filter.error());
   const std::string prefix = subpath.empty() ? "" : TrimSlashes(subpath) + "/";
   size_t count = git_index_entrycount(index.get());
   for (size_t i = 0; i < count; ++i) {
@@ -77,6 +145,7 @@ Result<std::unordered_map<std::string, IndexedStat>> Repository::TrustedIndexEnt
     if ((entry->mode & 0170000) != 0100000) continue;  // links and submodules: read from git
     if ((entry->flags_extended & GIT_INDEX_ENTRY_INTENT_TO_ADD) != 0) continue;
     if (static_cast<int64_t>(entry->mtime.seconds) >= index_info.st_mtim.tv_sec) continue;
+    if (*may_filter && MayBeFiltered(repository, entry->path)) continue;
     char hex[GIT_OID_HEXSZ + 1];
     git_oid_tostr(hex, sizeof hex, &entry->id);
     trusted.emplace(
@@ -137,7 +206,8 @@ Result<std::string> Repository::CommitSubtree(std::string_view subpath,
   std::unique_ptr<git_index, IndexDeleter> index(raw_index);
   Pathspec spec(folder);
   // `git add -A -- folder`: new and changed files, then files gone from the work tree.
-  if (int rc = git_index_add_all(index.get(), &spec.array, GIT_INDEX_ADD_DISABLE_PATHSPEC_MATCH,
+  if (int rc = git_index_add_all(index.get(), &spec.array,
+                                 GIT_INDEX_ADD_DISABLE_PATHSPEC_MATCH | GIT_INDEX_ADD_FORCE,
                                  nullptr, nullptr);
       rc < 0) {
     return std::unexpected(GitError(rc, fmt::format("cannot stage '{}'", folder)));

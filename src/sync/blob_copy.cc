@@ -57,7 +57,9 @@ int CreateFile(const BlobCopy& copy) {
 // Copies the work-tree file when it still is what the index recorded; false (nothing
 // written) when it is not, and the blob must be read instead.
 Result<bool> CopyFromWorkTree(const BlobCopy& copy, std::span<char> buffer, ManifestEntry& entry) {
-  Fd source(::open(copy.work_tree_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+  // O_NONBLOCK: a FIFO put where the file was must not hang the open (StatMatches refuses it).
+  Fd source(::open(copy.work_tree_file.c_str(),
+                   O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
   if (source.get() < 0) return false;
   struct stat info {};
   if (::fstat(source.get(), &info) != 0 || !git::StatMatches(*copy.indexed, info)) return false;

@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kStagedManifest = "manifest.json";
+constexpr const char* kStagedManifest = "manifest.json";  // an update's commit marker
 constexpr const char* kRemoveList = "remove";
 constexpr const char* kFilesFolder = "files";
 constexpr const char* kTreeFolder = "tree";
@@ -69,7 +69,10 @@ Result<Fd> OpenBeneath(int root_fd, std::string_view relative, bool create, cons
     if (slash == std::string_view::npos) slash = relative.size();
     std::string name(relative.substr(start, slash - start));
     start = slash + 1;
-    if (name.empty()) continue;
+    if (name.empty() || name == "." || name == "..") {
+      return Fail(ErrorCode::kCorruption,
+                  fmt::format("{}: unsafe path '{}'", root.string(), relative));
+    }
     int fd = ::openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && create) {
       if (::mkdirat(current.get(), name.c_str(), 0777) != 0 && errno != EEXIST) {
@@ -134,6 +137,13 @@ Result<std::vector<std::string>> ReadRemoveList(const fs::path& path) {
   return paths;
 }
 
+// Whether `path` is a folder in `manifest` (some entry lies below it).
+bool IsFolderOf(const Manifest& manifest, std::string_view path) {
+  std::string prefix = std::string(path) + "/";
+  auto it = std::ranges::lower_bound(manifest.files, prefix, {}, &ManifestEntry::path);
+  return it != manifest.files.end() && it->path.starts_with(prefix);
+}
+
 // Removes the folder `relative` and then its parents while they are empty, up to the root.
 void RemoveEmptyFolders(int root_fd, std::string relative, const fs::path& root) {
   while (!relative.empty()) {
@@ -175,7 +185,10 @@ Result<void> ApplyUpdate(const fs::path& destination, const fs::path& staging,
       return std::unexpected(folder.error());
     }
     if (::unlinkat(folder->get(), std::string(name).c_str(), 0) != 0 && errno != ENOENT) {
-      return std::unexpected(ErrnoError(errno, (destination / path).string()));
+      // Done before: the removed file's name is now a folder of the new tree.
+      if (errno != EISDIR || !IsFolderOf(*manifest, path)) {
+        return std::unexpected(ErrnoError(errno, (destination / path).string()));
+      }
     }
     touched.emplace(parent);
     if (!parent.empty()) emptied.emplace(parent);
@@ -200,7 +213,12 @@ Result<void> ApplyUpdate(const fs::path& destination, const fs::path& staging,
     if (::renameat(files->get(), number.c_str(), folder->get(), std::string(name).c_str()) != 0) {
       return std::unexpected(ErrnoError(errno, (destination / path).string()));
     }
-    touched.emplace(parent);
+    // A folder made for the file, and every one above it, changed too.
+    for (std::string_view folder_path = parent; !folder_path.empty();
+         folder_path = SplitParent(folder_path).first) {
+      touched.emplace(folder_path);
+    }
+    touched.emplace("");
   }
   for (const std::string& folder : touched) {
     Result<Fd> fd = OpenBeneath(root->get(), folder, false, destination);
@@ -245,27 +263,39 @@ SyncLock::~SyncLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
-Result<bool> RecoverInterruptedSync(const fs::path& destination) {
+Result<void> DiscardInterruptedSync(const fs::path& destination) {
   fs::path staging = StagingPath(destination);
   std::error_code error;
-  if (!fs::exists(fs::symlink_status(staging, error))) return false;
-  if (fs::exists(staging / kStagedManifest, error)) {
-    if (Result<void> applied = ApplyUpdate(destination, staging, nullptr); !applied) {
-      return std::unexpected(Error(applied.error().code(),
-                                   fmt::format("cannot finish the interrupted sync into {}: {}",
-                                               destination.string(), applied.error().message())));
-    }
-    return true;
-  }
-  // A full copy never rolls forward: before its swap the destination is untouched, after it
-  // complete. Only the fallback's two renames can leave the destination moved aside.
   if (!fs::exists(fs::symlink_status(destination, error)) &&
       fs::exists(fs::symlink_status(staging / kOldFolder, error))) {
     if (::rename((staging / kOldFolder).c_str(), destination.c_str()) != 0) {
       return std::unexpected(ErrnoError(errno, destination.string()));
     }
   }
-  if (Result<void> removed = RemoveTree(staging); !removed) return std::unexpected(removed.error());
+  return RemoveTree(staging);
+}
+
+Result<bool> RecoverInterruptedSync(const fs::path& destination) {
+  fs::path staging = StagingPath(destination);
+  std::error_code error;
+  if (!fs::exists(fs::symlink_status(staging, error))) return false;
+  // Committed: the remove list is written before the marker, the tree of a full copy never.
+  if (fs::exists(staging / kStagedManifest, error) && fs::exists(staging / kRemoveList, error) &&
+      !fs::exists(fs::symlink_status(staging / kTreeFolder, error))) {
+    if (Result<void> applied = ApplyUpdate(destination, staging, nullptr); !applied) {
+      return std::unexpected(Error(
+          applied.error().code(),
+          fmt::format("cannot finish the interrupted sync into {}: {}; `lockstep sync --force` "
+                      "discards it and copies everything",
+                      destination.string(), applied.error().message())));
+    }
+    return true;
+  }
+  // A full copy never rolls forward: before its swap the destination is untouched, after it
+  // complete. Only the fallback's two renames can leave the destination moved aside.
+  if (Result<void> discarded = DiscardInterruptedSync(destination); !discarded) {
+    return std::unexpected(discarded.error());
+  }
   return false;
 }
 

@@ -46,6 +46,10 @@ class SyncLock {
 // an update was rolled forward. Call with the lock held.
 Result<bool> RecoverInterruptedSync(const std::filesystem::path& destination);
 
+// Discards whatever an interrupted sync left, committed or not (for --force, which copies
+// everything anyway), putting back a destination that a full copy had moved aside.
+Result<void> DiscardInterruptedSync(const std::filesystem::path& destination);
+
 // Makes the data of the files in `paths` durable: fsync of each when few, else one syncfs of
 // their file system (fsync per file costs a journal commit each).
 Result<void> MakeDurable(const std::vector<std::filesystem::path>& paths);

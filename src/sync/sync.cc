@@ -1,6 +1,7 @@
 #include "sync/sync.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -11,8 +12,11 @@
 #include <future>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/file.h"
+#include "base/sha256.h"
+#include "base/strings.h"
 #include "git/mirror.h"
 #include "git/repository.h"
 #include "sync/blob_copy.h"
@@ -69,6 +73,17 @@ Result<void> CheckDestination(const fs::path& destination, const git::Repository
     if (!S_ISDIR(info.st_mode)) {
       return Fail(ErrorCode::kInvalidArgument,
                   fmt::format("destination {} exists and is not a folder", destination.string()));
+    }
+    struct statx mount_info {};
+    if (::statx(AT_FDCWD, destination.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+                &mount_info) == 0 &&
+        (mount_info.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 &&
+        (mount_info.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("destination {} is a mount point; a sync prepares the new files "
+                              "beside the destination and renames them in, which cannot cross "
+                              "mounts: sync into a folder inside it",
+                              destination.string()));
     }
     std::error_code error;
     if (fs::exists(fs::symlink_status(destination / ".git", error))) {
@@ -154,9 +169,29 @@ Result<void> MakeFolder(const fs::path& path) {
   return {};
 }
 
-// The top of the synced folder is where the manifest goes: a source file of that name (a
-// synced folder synced on, say) would be overwritten by it.
-Result<void> CheckNotManifest(std::string_view path) {
+// `text` with bytes that are not printable ASCII as \xNN, for an error message.
+std::string SanitizedForMessage(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", byte);
+    }
+  }
+  return out;
+}
+
+// Names that cannot go into a manifest. The top of the synced folder is where the manifest goes: a
+// source file of that name (a synced folder synced on, say) would be overwritten by it.
+Result<void> CheckSourcePath(std::string_view path) {
+  if (!IsValidUtf8(path)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("the source has a file whose name is not valid UTF-8 ('{}'), which "
+                            "a manifest cannot record",
+                            SanitizedForMessage(path)));
+  }
   if (path != kManifestFileName) return {};
   return Fail(ErrorCode::kInvalidArgument,
               fmt::format("the source folder has its own {} at the top, where the sync writes its "
@@ -223,7 +258,7 @@ class Syncer {
     Result<git::TreeFiles> listing = repository_.ListFiles(manifest.tree_id);
     if (!listing) return std::unexpected(listing.error());
     for (const git::TreeFile& file : listing->files) {
-      if (Result<void> allowed = CheckNotManifest(file.path); !allowed) return allowed;
+      if (Result<void> allowed = CheckSourcePath(file.path); !allowed) return allowed;
     }
     report.submodules = listing->submodules;
     const fs::path tree = staging_ / "tree";
@@ -252,10 +287,12 @@ class Syncer {
       report.added = static_cast<int64_t>(manifest.files.size());
     }
     // Written beside the tree and moved in: a temporary name inside it could be a source file.
-    if (Result<void> written = WriteFileAtomically(staging_ / "manifest.json", text); !written) {
+    if (Result<void> written = WriteFileAtomically(staging_ / "tree-manifest.json", text);
+        !written) {
       return written;
     }
-    if (::rename((staging_ / "manifest.json").c_str(), (tree / kManifestFileName).c_str()) != 0) {
+    if (::rename((staging_ / "tree-manifest.json").c_str(), (tree / kManifestFileName).c_str()) !=
+        0) {
       return std::unexpected(ErrnoError(errno, (tree / kManifestFileName).string()));
     }
     // One flush of the file system for every file and folder of the new tree.
@@ -264,14 +301,47 @@ class Syncer {
     return SwapInTree(destination_);
   }
 
+  // What changed since `previous`, from git when its tree is still in the repository (only
+  // subtrees whose ids differ are read), else by hashing the new tree's files and comparing
+  // them with the manifest (after a force-push that dropped the old commit, say).
+  Result<std::vector<git::TreeFileChange>> Changes(const Manifest& manifest,
+                                                   const Manifest& previous) {
+    if (repository_.HasTree(previous.tree_id)) {
+      return repository_.DiffFiles(previous.tree_id, manifest.tree_id);
+    }
+    Result<git::TreeFiles> listing = repository_.ListFiles(manifest.tree_id);
+    if (!listing) return std::unexpected(listing.error());
+    std::vector<git::TreeFileChange> changes;
+    std::set<std::string_view> present;
+    for (const git::TreeFile& file : listing->files) {
+      present.insert(file.path);
+      auto old = std::ranges::lower_bound(previous.files, file.path, {}, &ManifestEntry::path);
+      bool listed = old != previous.files.end() && old->path == file.path;
+      if (listed && old->mode == file.mode) {
+        std::string sha256;
+        Result<void> hashed = repository_.VisitBlob(file.blob_id, [&](std::string_view content) {
+          sha256 = Sha256Hex(content);
+          return Result<void>();
+        });
+        if (!hashed) return std::unexpected(hashed.error());
+        if (sha256 == old->sha256) continue;
+      }
+      changes.push_back({file.path, listed ? old->mode : 0, file.mode, file.blob_id});
+    }
+    for (const ManifestEntry& entry : previous.files) {
+      if (!present.contains(entry.path)) changes.push_back({entry.path, entry.mode, 0, ""});
+    }
+    std::ranges::sort(changes, {}, &git::TreeFileChange::path);
+    return changes;
+  }
+
   Result<void> Incremental(Manifest manifest, Manifest previous, SyncReport& report) {
-    Result<std::vector<git::TreeFileChange>> changes =
-        repository_.DiffFiles(previous.tree_id, manifest.tree_id);
+    Result<std::vector<git::TreeFileChange>> changes = Changes(manifest, previous);
     if (!changes) return std::unexpected(changes.error());
     // The new file list: the previous one, less what changed or went, plus what is new.
     std::set<std::string_view> changed;
     for (const git::TreeFileChange& change : *changes) {
-      if (Result<void> allowed = CheckNotManifest(change.path); !allowed) return allowed;
+      if (Result<void> allowed = CheckSourcePath(change.path); !allowed) return allowed;
       changed.insert(change.path);
     }
     std::vector<ManifestEntry> files;
@@ -325,6 +395,7 @@ class Syncer {
       files[slots[k]] = std::move((*entries)[k]);
     }
     if (Result<void> durable = MakeDurable(targets); !durable) return durable;
+    if (Result<void> clear = CheckNothingInTheWay(copies, remove); !clear) return clear;
     manifest.files = std::move(files);
     std::string text = SealManifest(manifest);
     Result<void> committed = CommitUpdate(destination_, manifest, text, remove);
@@ -333,6 +404,47 @@ class Syncer {
   }
 
  private:
+  // Before the commit point: every new file's place must be free once the removals are done.
+  // Something the previous sync did not write (an ignored __pycache__ in a folder that
+  // becomes a file, a hand-made file where a folder must go) would stop the update half-way.
+  Result<void> CheckNothingInTheWay(const std::vector<BlobCopy>& copies,
+                                    const std::vector<std::string>& remove) {
+    std::unordered_set<std::string_view> removed(remove.begin(), remove.end());
+    auto refuse = [&](std::string_view path, std::string_view why) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("cannot update {}: {} {}; remove it, or pass --force to replace "
+                              "the folder",
+                              destination_.string(), path, why));
+    };
+    for (const BlobCopy& copy : copies) {
+      std::string_view path = copy.path;
+      for (size_t slash = path.find('/');; slash = path.find('/', slash + 1)) {
+        std::string_view part = path.substr(0, slash);
+        struct stat info {};
+        if (::lstat((destination_ / part).c_str(), &info) != 0) break;  // free from here on
+        bool last = slash == std::string_view::npos;
+        if (!last && !S_ISDIR(info.st_mode) && !removed.contains(part)) {
+          return refuse(part, "is in the way of a folder of the new tree");
+        }
+        if (last && S_ISDIR(info.st_mode)) {
+          std::error_code error;
+          for (fs::recursive_directory_iterator it(destination_ / part, error), end;
+               !error && it != end; it.increment(error)) {
+            if (it->is_directory(error) && !it->is_symlink(error)) continue;
+            std::string inside = fs::path(it->path()).lexically_relative(destination_).string();
+            if (!removed.contains(inside)) {
+              return refuse(inside,
+                            "was not written by the previous sync and is in the way of "
+                            "a new file");
+            }
+          }
+        }
+        if (last || !S_ISDIR(info.st_mode)) break;
+      }
+    }
+    return {};
+  }
+
   using IndexResult = Result<std::unordered_map<std::string, git::IndexedStat>>;
 
   // Reads the source's index on another thread (with its own handle) while the caller lists
@@ -437,7 +549,17 @@ Result<SyncReport> SyncTree(const SyncRequest& request) {
   Result<git::Repository> repository = git::Repository::Open(source_folder);
   if (!repository) return std::unexpected(repository.error());
   Result<std::string> commit = repository->ResolveCommit(request.source.revision);
-  if (!commit) return std::unexpected(commit.error());
+  if (!commit) {
+    if (commit.error().code() == ErrorCode::kNotFound &&
+        request.source.revision.find('/') != std::string::npos) {
+      // "src:pkg/@scope/lib" reads "scope/lib" as the revision.
+      return Fail(ErrorCode::kNotFound,
+                  fmt::format("{} (a path with '@' in it needs the revision spelled out: "
+                              "{}:PATH@HEAD)",
+                              commit.error().message(), request.source.repository));
+    }
+    return std::unexpected(commit.error());
+  }
   Result<std::string> tree_id = repository->TreeIdAt(*commit, *subpath);
   if (!tree_id) return std::unexpected(tree_id.error());
 
@@ -459,8 +581,14 @@ Result<SyncReport> SyncTree(const SyncRequest& request) {
   if (!lock) return std::unexpected(lock.error());
   SyncReport report;
   Result<bool> recovered = RecoverInterruptedSync(destination);
-  if (!recovered) return std::unexpected(recovered.error());
-  report.recovered = *recovered;
+  if (!recovered) {
+    if (!request.force) return std::unexpected(recovered.error());
+    // --force copies everything: what the interrupted sync left does not matter.
+    if (Result<void> discarded = DiscardInterruptedSync(destination); !discarded) {
+      return std::unexpected(discarded.error());
+    }
+  }
+  report.recovered = recovered.value_or(false);
   Result<Manifest> previous = ReadManifest(destination);
   if (!previous && !request.force) {
     if (previous.error().code() == ErrorCode::kNotFound) {
@@ -497,19 +625,16 @@ Result<SyncReport> SyncTree(const SyncRequest& request) {
       parents->Keep();
       return report;
     }
-    if (repository->HasTree(previous->tree_id)) {
-      report.kind = SyncReport::Kind::kIncremental;
-      Result<void> done = syncer.Incremental(std::move(manifest), std::move(*previous), report);
-      if (!done) {
-        (void)RecoverInterruptedSync(destination);  // discards it, or finishes a committed one
-        return std::unexpected(done.error());
-      }
-      parents->Keep();
-      return report;
+    report.kind = SyncReport::Kind::kIncremental;
+    Result<void> done = syncer.Incremental(std::move(manifest), std::move(*previous), report);
+    if (!done) {
+      (void)RecoverInterruptedSync(destination);  // discards it, or finishes a committed one
+      return std::unexpected(done.error());
     }
-    report.full_copy_reason = fmt::format(
-        "the previous sync's tree {} is not in the source repository", previous->tree_id);
-  } else if (previous) {
+    parents->Keep();
+    return report;
+  }
+  if (previous) {
     report.full_copy_reason = "--force";
   }
   report.kind = SyncReport::Kind::kFull;

@@ -148,6 +148,47 @@ Result<void> Update(const std::string& url, const std::filesystem::path& mirror)
   return {};
 }
 
+// Points the mirror's HEAD at the branch the source's HEAD names, as `git clone --mirror`
+// does: libgit2's clone cannot tell that branch over a local transport and falls back to
+// "master", and a fetch never moves HEAD. A source with a detached HEAD leaves it as it is.
+Result<void> FollowSourceHead(const std::filesystem::path& source,
+                              const std::filesystem::path& mirror) {
+  git_repository* raw_source = nullptr;
+  if (int rc = git_repository_open_ext(&raw_source, source.c_str(), 0, nullptr); rc < 0) {
+    return std::unexpected(GitError(rc, fmt::format("cannot open '{}'", source.string())));
+  }
+  GitPtr<git_repository> source_repository(raw_source);
+  git_reference* raw_head = nullptr;
+  if (git_reference_lookup(&raw_head, source_repository.get(), "HEAD") < 0) return {};
+  GitPtr<git_reference> head(raw_head);
+  if (git_reference_type(head.get()) != GIT_REFERENCE_SYMBOLIC) return {};
+  std::string branch = git_reference_symbolic_target(head.get());
+
+  git_repository* raw_mirror = nullptr;
+  if (int rc = git_repository_open_bare(&raw_mirror, mirror.c_str()); rc < 0) {
+    return std::unexpected(
+        GitError(rc, fmt::format("cannot open the mirror '{}'", mirror.string())));
+  }
+  GitPtr<git_repository> mirror_repository(raw_mirror);
+  auto points_there = [&] {
+    git_reference* raw_current = nullptr;
+    if (git_reference_lookup(&raw_current, mirror_repository.get(), "HEAD") < 0) return false;
+    GitPtr<git_reference> current(raw_current);
+    return git_reference_type(current.get()) == GIT_REFERENCE_SYMBOLIC &&
+           branch == git_reference_symbolic_target(current.get());
+  };
+  if (points_there()) return {};  // nothing to write, and no lock to race for
+  // A failure because another process mirroring the same source holds the lock is fine when
+  // that process wrote the same thing.
+  if (int rc = git_repository_set_head(mirror_repository.get(), branch.c_str());
+      rc < 0 && !points_there()) {
+    return std::unexpected(GitError(
+        rc,
+        fmt::format("cannot point the HEAD of the mirror '{}' at {}", mirror.string(), branch)));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::filesystem::path> MirrorRepository(std::string_view url,
@@ -168,6 +209,9 @@ Result<std::filesystem::path> MirrorRepository(std::string_view url,
   Result<void> done = std::filesystem::exists(mirror, error) ? Update(source_url, mirror)
                                                              : Clone(source_url, mirror);
   if (!done) return std::unexpected(done.error());
+  if (Result<void> head = FollowSourceHead(*source, mirror); !head) {
+    return std::unexpected(head.error());
+  }
   return mirror;
 }
 

@@ -256,6 +256,21 @@ Result<std::string> Repository::CommitSubtree(std::string_view subpath,
         return std::unexpected(GitError(rc, "cannot read HEAD's tree"));
       }
       base.reset(raw_base);
+    } else {
+      // No HEAD yet: the folder goes into an empty tree, so that what else is staged stays
+      // staged here too.
+      git_treebuilder* raw_builder = nullptr;
+      if (int rc = git_treebuilder_new(&raw_builder, repository, nullptr); rc < 0) {
+        return std::unexpected(GitError(rc, "cannot make an empty tree"));
+      }
+      git_oid empty_id;
+      int written = git_treebuilder_write(&empty_id, raw_builder);
+      git_treebuilder_free(raw_builder);
+      git_tree* raw_base = nullptr;
+      if (written < 0 || (written = git_tree_lookup(&raw_base, repository, &empty_id)) < 0) {
+        return std::unexpected(GitError(written, "cannot make an empty tree"));
+      }
+      base.reset(raw_base);
     }
     git_tree_update update{};
     update.path = folder.c_str();
@@ -267,19 +282,13 @@ Result<std::string> Repository::CommitSubtree(std::string_view subpath,
       update.action = GIT_TREE_UPDATE_REMOVE;
     }
     bool present_in_base = false;
-    if (base) {
-      git_tree_entry* raw_old = nullptr;
-      if (git_tree_entry_bypath(&raw_old, base.get(), folder.c_str()) == 0) {
-        present_in_base = true;
-        git_tree_entry_free(raw_old);
-      }
+    git_tree_entry* raw_old = nullptr;
+    if (git_tree_entry_bypath(&raw_old, base.get(), folder.c_str()) == 0) {
+      present_in_base = true;
+      git_tree_entry_free(raw_old);
     }
-    if (!base) {
-      // No HEAD: the index's tree is the whole first commit's tree.
-    } else if (!folder_entry && !present_in_base) {
-      git_oid_cpy(&tree_id, git_tree_id(base.get()));
-    } else if (int rc = git_tree_create_updated(&tree_id, repository, base.get(), 1, &update);
-               rc < 0) {
+    if (!folder_entry && !present_in_base) return std::string();  // nothing there, then or now
+    if (int rc = git_tree_create_updated(&tree_id, repository, base.get(), 1, &update); rc < 0) {
       return std::unexpected(GitError(rc, fmt::format("cannot build the tree for '{}'", folder)));
     }
   }

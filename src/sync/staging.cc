@@ -150,7 +150,11 @@ void RemoveEmptyFolders(int root_fd, std::string relative, const fs::path& root)
     auto [parent, name] = SplitParent(relative);
     Result<Fd> parent_fd = OpenBeneath(root_fd, parent, false, root);
     if (!parent_fd) return;
-    if (::unlinkat(parent_fd->get(), std::string(name).c_str(), AT_REMOVEDIR) != 0) return;
+    // Gone already (an interrupted roll-forward removed it): its parent may still be empty.
+    if (::unlinkat(parent_fd->get(), std::string(name).c_str(), AT_REMOVEDIR) != 0 &&
+        errno != ENOENT) {
+      return;
+    }
     relative = std::string(parent);
   }
 }
@@ -181,8 +185,10 @@ Result<void> ApplyUpdate(const fs::path& destination, const fs::path& staging,
     auto [parent, name] = SplitParent(path);
     Result<Fd> folder = OpenBeneath(root->get(), parent, false, destination);
     if (!folder) {
-      if (folder.error().code() == ErrorCode::kNotFound) continue;
-      return std::unexpected(folder.error());
+      if (folder.error().code() != ErrorCode::kNotFound) return std::unexpected(folder.error());
+      // Removed by an interrupted roll-forward, maybe with some of its empty parents.
+      if (!parent.empty()) emptied.emplace(parent);
+      continue;
     }
     if (::unlinkat(folder->get(), std::string(name).c_str(), 0) != 0 && errno != ENOENT) {
       // Done before: the removed file's name is now a folder of the new tree.

@@ -54,12 +54,17 @@ Result<void> CheckLinkTarget(std::string_view link_path, std::string_view target
   std::vector<std::string_view> folder = Components(link_path);
   if (!folder.empty()) folder.pop_back();
   size_t depth = folder.size();
+  bool named = false;
   for (std::string_view part : Components(target)) {
     if (part == ".") continue;
     if (part == "..") {
+      // After a name, ".." undoes it only if it is a folder; if it is a link (a/s -> ".."),
+      // "s/.." goes up from where the link leads, which can be outside the subtree.
+      if (named) return refuse("has '..' after a name, which another link could lead outside");
       if (depth == 0) return refuse("points outside the subtree");
       --depth;
     } else {
+      named = true;
       ++depth;
     }
   }

@@ -15,8 +15,10 @@ namespace lockstep::sync {
 Result<std::string> NormalizeSubpath(std::string_view subpath);
 
 // Whether the symbolic link at `link_path` (relative to the synced subtree's root) with
-// target text `target` stays inside the subtree, resolving its ".." lexically from the link's
-// folder. kInvalidArgument naming the link otherwise, or when the target is absolute.
+// target text `target` stays inside the subtree, resolving its leading ".." lexically from the
+// link's folder. kInvalidArgument naming the link otherwise, when the target is absolute, or
+// when a ".." follows a name ("s/.."): the name could be another link, and ".." after a link
+// goes up from wherever the link leads.
 Result<void> CheckLinkTarget(std::string_view link_path, std::string_view target);
 
 // Whether `inner` is `outer` or below it; both absolute and lexically normal.

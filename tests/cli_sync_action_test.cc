@@ -83,5 +83,22 @@ TEST_F(CliSyncActionTest, AFailedSyncFailsTheActionAndSkipsWhatDependsOnIt) {
   EXPECT_NE(run.out.find("Show"), std::string::npos);
 }
 
+TEST_F(CliSyncActionTest, ALineBreakInFromNeverReachesTheShell) {
+  api_.Write("src/main.cc", "int main() {}\n");
+  api_.Commit("api");
+  std::string marker = (state_.path() / "injected").string();
+  Workflow("sync.yaml",
+           "Name: SyncApi\nSchemaVersion: \"1.0\"\nActions:\n"
+           "  Sync:\n    Identifier: lockstep/sync@v1\n    Configuration:\n"
+           "      From: \"" +
+               api_.path().filename().string() + ":src\\ntouch " + marker +
+               " #\"\n      To: synced/api\n");
+  repo_.Commit("workflow");
+  CommandOutput run = Lockstep({"run", "SyncApi"});
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_NE(run.err.find("no control characters"), std::string::npos) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
 }  // namespace
 }  // namespace lockstep

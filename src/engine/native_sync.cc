@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "engine/step_script.h"
 
 namespace lockstep::engine {
@@ -9,10 +11,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A repository name stands for a folder beside this repository: one plain name, no path.
+bool IsRepositoryName(std::string_view name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  return std::ranges::all_of(name, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
 // "NAME:PATH" with NAME resolved to the folder beside `root`; `allow_plain` lets a bare PATH
 // mean a path in `root` itself.
 Result<std::string> Resolve(std::string_view text, const fs::path& root, bool allow_plain,
                             std::string_view key) {
+  // The values reach a shell script (quoted) and the log: no control characters at all.
+  if (std::ranges::any_of(text, [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("'{}' contains a control character (a line break?)", key));
+  }
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) {
     if (!allow_plain) {
@@ -21,9 +37,11 @@ Result<std::string> Resolve(std::string_view text, const fs::path& root, bool al
     }
     return (root / text).lexically_normal().string();
   }
-  if (colon == 0) {
+  if (!IsRepositoryName(text.substr(0, colon))) {
     return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("'{}' names no repository before ':' in '{}'", key, text));
+                fmt::format("'{}' must start with a repository name (letters, digits, '-', '_', "
+                            "'.'), found '{}'",
+                            key, text.substr(0, colon)));
   }
   fs::path repository = (root.parent_path() / text.substr(0, colon)).lexically_normal();
   return fmt::format("{}:{}", repository.string(), text.substr(colon + 1));
@@ -70,11 +88,21 @@ Result<std::string> SyncStep(const workflow::Action& action, std::string_view wo
   }
   command += fmt::format(" -- {} {}", ShellQuote(*source), ShellQuote(*destination));
   // The command writes NAME=HEX lines; only hex digits, so sourcing them is safe.
-  // The first line, a comment, is the step's title in the log.
+  // The first line, a comment, is the step's title in the log. Only harmless characters go
+  // into it: a quote there would confuse the search for ${...} references in the step.
+  auto title = [](std::string_view text) {
+    std::string out;
+    for (char c : text) {
+      bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   std::string_view("-_.:/@ ").find(c) != std::string_view::npos;
+      out += plain ? c : '?';
+    }
+    return out;
+  };
   return fmt::format(
       "# lockstep/sync@v1: {} -> {}{}\n__lockstep_sync_outputs=$(mktemp)\n{}\n"
       ". \"$__lockstep_sync_outputs\"\nrm -f \"$__lockstep_sync_outputs\"\n",
-      from->value, to->value, commit_result ? ", committed" : "", command);
+      title(from->value), title(to->value), commit_result ? ", committed" : "", command);
 }
 
 }  // namespace lockstep::engine

@@ -252,7 +252,8 @@ TEST_F(StagingTest, CommitUpdateAppliesTheUpdateAndLeavesUnchangedFilesAlone) {
   ASSERT_EQ(::lstat((dest() / "keep.txt").c_str(), &before), 0);
   ASSERT_TRUE(MakeDurable({staging() / "files" / std::to_string(Written().front())}));
 
-  Result<void> committed = CommitUpdate(dest(), new_manifest_, WriteManifestJson(new_manifest_), Removed());
+  Result<void> committed =
+      CommitUpdate(dest(), new_manifest_, WriteManifestJson(new_manifest_), Removed());
   ASSERT_TRUE(committed.has_value()) << committed.error().ToString();
   ExpectExactly(dest(), kNew, new_manifest_);
   EXPECT_FALSE(fs::exists(staging()));
@@ -298,7 +299,8 @@ TEST_F(StagingTest, AnUpdateThatCannotFinishStaysCommittedUntilItCan) {
   PrepareCommittedUpdate();
   fs::remove(staging() / "manifest.json");
   dir_.Write("dest/fold/someone's.txt", "in the way\n");
-  Result<void> committed = CommitUpdate(dest(), new_manifest_, WriteManifestJson(new_manifest_), Removed());
+  Result<void> committed =
+      CommitUpdate(dest(), new_manifest_, WriteManifestJson(new_manifest_), Removed());
   ASSERT_FALSE(committed.has_value());
   EXPECT_TRUE(fs::exists(staging() / "manifest.json"));
 

@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <ostream>
 #include <regex>
@@ -918,6 +920,59 @@ TEST_F(SyncTreeTest, AHundredMegabyteFileIsCopiedOnceAndLeftAloneAfterwards) {
   Result<std::vector<Difference>> differences = VerifyTree(dest(), 2);
   ASSERT_TRUE(differences.has_value()) << differences.error().ToString();
   EXPECT_TRUE(differences->empty());
+}
+
+TEST_F(SyncTreeTest, SomethingThePreviousSyncDidNotWriteInTheWayIsRefusedBeforeAnyChange) {
+  // pkg/ becomes a file; an ignored __pycache__ left in pkg/ would stop the update half-way.
+  source_.Write("app/pkg/mod.py", "x = 1\n");
+  source_.Write("app/keep.txt", "keep\n");
+  source_.Commit("first");
+  Sync("app");
+  source_.Remove("app/pkg/mod.py");
+  fs::remove_all(source_.path() / "app/pkg");
+  source_.Write("app/pkg", "now a file\n");
+  source_.Write("app/keep.txt", "changed\n");
+  std::string second = source_.Commit("second");
+  fs::create_directories(dest() / "pkg" / "__pycache__");
+  std::ofstream(dest() / "pkg" / "__pycache__" / "mod.pyc") << "bytecode";
+
+  EXPECT_EQ(Refused(Request("app")),
+            "invalid argument: cannot update " + dest().string() +
+                ": pkg/__pycache__/mod.pyc was not written by the previous sync and is in the "
+                "way of a new file; remove it, or pass --force to replace the folder");
+  fs::remove_all(dest() / "pkg" / "__pycache__");
+  Sync("app");
+  ExpectHolds(second, "app");
+}
+
+TEST_F(SyncTreeTest, LineEndingConversionInTheSourceWorkTreeNeverReachesTheCopy) {
+  // With eol=crlf the work tree's file differs from the blob although git calls it clean;
+  // the copy must hold the commit's bytes.
+  source_.Write(".gitattributes", "*.txt text eol=crlf\n");
+  for (int i = 0; i < 300; ++i) {
+    source_.Write("app/f" + std::to_string(i) + ".txt", "line one\nline two\n");
+  }
+  std::string commit = source_.Commit("text files");
+  source_.Git({"rm", "-q", "--cached", "-r", "app"});
+  source_.Git({"reset", "-q", "--hard"});
+  // Files older than the index: git trusts their stat data (they are not "racily clean").
+  for (const fs::directory_entry& entry : fs::directory_iterator(source_.path() / "app")) {
+    fs::last_write_time(entry.path(), fs::last_write_time(entry.path()) - std::chrono::hours(1));
+  }
+  source_.Git({"update-index", "-q", "--refresh"});
+  ASSERT_NE(testing::ReadText(source_.path() / "app/f0.txt").find("\r\n"), std::string::npos);
+  Sync("app");
+  ExpectHolds(commit, "app");
+  EXPECT_EQ(testing::ReadText(dest() / "f0.txt"), "line one\nline two\n");
+}
+
+TEST_F(SyncTreeTest, ANameThatIsNotUtf8IsRefused) {
+  source_.Write("app/ok.txt", "ok\n");
+  source_.Write("app/caf\xe9.txt", "latin-1\n");
+  source_.Commit("latin-1 name");
+  EXPECT_EQ(Refused(Request("app")),
+            "invalid argument: the source has a file whose name is not valid UTF-8 "
+            "('caf\\xe9.txt'), which a manifest cannot record");
 }
 
 }  // namespace

@@ -36,6 +36,10 @@ bool IsVersionOne(std::string_view version) {
 // A relative path inside the repository: no leading '/', no '..' component.
 bool IsSafeRelativePath(std::string_view path) {
   if (path.empty() || path.starts_with('/')) return false;
+  // A line break or other control character has no place in a path and would reach logs.
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) < 0x20) return false;
+  }
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
@@ -208,6 +212,9 @@ class ConfigurationChecker {
       if (auto value = c_.String(*to, "To")) {
         // `To` is a path in this repository, or REPOSITORY:PATH.
         size_t colon = value->value.find(':');
+        if (colon != std::string::npos) {
+          c_.CheckName({value->value.substr(0, colon), value->mark}, "repository name", 100);
+        }
         SafePath(colon == std::string::npos ? value->value : value->value.substr(colon + 1),
                  value->mark, "To");
       }
@@ -243,7 +250,7 @@ class ConfigurationChecker {
   void SafePath(std::string_view path, Mark mark, std::string_view key) {
     if (!IsSafeRelativePath(path)) {
       c_.Error(mark, fmt::format("'{}' path '{}' must be relative and stay inside the repository "
-                                 "(no leading '/', no '..')",
+                                 "(no leading '/', no '..', no control characters)",
                                  key, path));
     }
   }

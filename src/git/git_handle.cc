@@ -20,10 +20,10 @@ void EnsureLibgit2() {
     // zlib's checksum of every stored object, and a sync hashes what it writes with SHA-256.
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
     // Pack files are read through mapped windows; by default up to 8 GiB of them stay
-    // mapped, and every page touched counts as the process's memory. 16 MiB in 4 MiB
+    // mapped, and every page touched counts as the process's memory. 8 MiB in 2 MiB
     // windows keeps a full read of a large pack within a few dozen MiB.
-    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, size_t{4} << 20);
-    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, size_t{16} << 20);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, size_t{2} << 20);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, size_t{8} << 20);
   });
 }
 

@@ -117,8 +117,9 @@ class Repository {
   // Work-tree operations (implemented in work_tree.cc).
 
   // The index's stat data for the regular files under `subpath` ("" for all) that git would
-  // trust, keyed by path relative to `subpath`: entries staged at least a second before the
-  // index was written (a "racily clean" entry is left out, as git re-reads those). A file
+  // trust, keyed by path relative to `subpath`: entries whose file was modified before the
+  // index was written, to the nanosecond (a "racily clean" entry is left out, as git re-reads
+  // those), and to which no content conversion applies (line endings, ident, filters). A file
   // whose stat data still matches (StatMatches) holds the content `blob_id`, by the rule
   // `git status` relies on. Empty for a bare repository.
   Result<std::unordered_map<std::string, IndexedStat>> TrustedIndexEntries(

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iterator>
+#include <utility>
 
 #include "git/git_handle.h"
 #include "git/repository.h"
@@ -124,7 +125,7 @@ Result<std::unordered_map<std::string, IndexedStat>> Repository::TrustedIndexEnt
   git_repository* repository = impl_->repository.get();
   if (git_repository_is_bare(repository)) return trusted;
   // The index file's own time, taken before the index is read: an entry staged in the same
-  // second as the file was written may have changed again without its stat data showing it.
+  // clock tick as the file was written may have changed again without its stat data showing it.
   struct stat index_info {};
   if (::stat((git_directory() / "index").c_str(), &index_info) != 0) return trusted;
   git_index* raw_index = nullptr;
@@ -144,7 +145,13 @@ Result<std::unordered_map<std::string, IndexedStat>> Repository::TrustedIndexEnt
     if (!path.starts_with(prefix) || GIT_INDEX_ENTRY_STAGE(entry) != 0) continue;
     if ((entry->mode & 0170000) != 0100000) continue;  // links and submodules: read from git
     if ((entry->flags_extended & GIT_INDEX_ENTRY_INTENT_TO_ADD) != 0) continue;
-    if (static_cast<int64_t>(entry->mtime.seconds) >= index_info.st_mtim.tv_sec) continue;
+    // Racily clean, as git with nanosecond times judges it: modified no earlier than the
+    // index was written, so a change in the same clock tick would not show in its stat data.
+    const struct timespec& written = index_info.st_mtim;
+    if (std::pair<int64_t, int64_t>(entry->mtime.seconds, entry->mtime.nanoseconds) >=
+        std::pair<int64_t, int64_t>(written.tv_sec, written.tv_nsec)) {
+      continue;
+    }
     if (*may_filter && MayBeFiltered(repository, entry->path)) continue;
     char hex[GIT_OID_HEXSZ + 1];
     git_oid_tostr(hex, sizeof hex, &entry->id);

@@ -20,12 +20,12 @@
 namespace lockstep::sync {
 namespace {
 
-Result<void> WriteAll(int fd, std::string_view data, const std::filesystem::path& target) {
+Result<void> WriteAll(int fd, std::string_view data, const std::string& target) {
   while (!data.empty()) {
     ssize_t written = ::write(fd, data.data(), data.size());
     if (written < 0) {
       if (errno == EINTR) continue;
-      return std::unexpected(ErrnoError(errno, target.string()));
+      return std::unexpected(ErrnoError(errno, target));
     }
     data.remove_prefix(static_cast<size_t>(written));
   }
@@ -49,6 +49,12 @@ class Fd {
   int fd_;
 };
 
+// The folder part of a '/'-separated path.
+std::string_view Folder(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+}
+
 int CreateFile(const BlobCopy& copy) {
   mode_t mode = copy.mode == kModeExecutable ? 0777 : 0666;
   return ::open(copy.target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -64,14 +70,14 @@ Result<bool> CopyFromWorkTree(const BlobCopy& copy, std::span<char> buffer, Mani
   struct stat info {};
   if (::fstat(source.get(), &info) != 0 || !git::StatMatches(*copy.indexed, info)) return false;
   Fd target(CreateFile(copy));
-  if (target.get() < 0) return std::unexpected(ErrnoError(errno, copy.target.string()));
+  if (target.get() < 0) return std::unexpected(ErrnoError(errno, copy.target));
   Sha256 hasher;
   int64_t size = 0;
   while (true) {
     ssize_t got = ::read(source.get(), buffer.data(), buffer.size());
     if (got < 0) {
       if (errno == EINTR) continue;
-      return std::unexpected(ErrnoError(errno, copy.work_tree_file.string()));
+      return std::unexpected(ErrnoError(errno, copy.work_tree_file));
     }
     if (got == 0) break;
     std::string_view block(buffer.data(), static_cast<size_t>(got));
@@ -86,14 +92,14 @@ Result<bool> CopyFromWorkTree(const BlobCopy& copy, std::span<char> buffer, Mani
   if (::fstat(source.get(), &after) != 0 || !git::StatMatches(*copy.indexed, after) ||
       size != info.st_size) {
     if (::ftruncate(target.get(), 0) != 0) {
-      return std::unexpected(ErrnoError(errno, copy.target.string()));
+      return std::unexpected(ErrnoError(errno, copy.target));
     }
     ::close(target.release());
     ::unlink(copy.target.c_str());
     return false;
   }
   if (::close(target.release()) != 0) {
-    return std::unexpected(ErrnoError(errno, copy.target.string()));
+    return std::unexpected(ErrnoError(errno, copy.target));
   }
   entry.size = size;
   entry.sha256 = ToHex(hasher.Finish());
@@ -120,17 +126,17 @@ Result<void> CopyOne(const git::Repository& repository, const BlobCopy& copy,
                     fmt::format("symbolic link '{}' has a NUL byte in its target", copy.path));
       }
       if (::symlink(std::string(content).c_str(), copy.target.c_str()) != 0) {
-        return std::unexpected(ErrnoError(errno, copy.target.string()));
+        return std::unexpected(ErrnoError(errno, copy.target));
       }
       return {};
     }
     mode_t mode = copy.mode == kModeExecutable ? 0777 : 0666;
     int fd =
         ::open(copy.target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) return std::unexpected(ErrnoError(errno, copy.target.string()));
+    if (fd < 0) return std::unexpected(ErrnoError(errno, copy.target));
     Result<void> written = WriteAll(fd, content, copy.target);
     if (::close(fd) != 0 && written) {
-      return std::unexpected(ErrnoError(errno, copy.target.string()));
+      return std::unexpected(ErrnoError(errno, copy.target));
     }
     return written;
   });
@@ -149,7 +155,7 @@ Result<std::vector<ManifestEntry>> CopyBlobs(const git::Repository& repository,
   // turns on its lock.
   std::vector<size_t> chunk_starts;
   for (size_t i = 0; i < copies.size(); ++i) {
-    if (i == 0 || copies[i].target.parent_path() != copies[i - 1].target.parent_path()) {
+    if (i == 0 || Folder(copies[i].target) != Folder(copies[i - 1].target)) {
       chunk_starts.push_back(i);
     }
   }
@@ -175,10 +181,10 @@ Result<std::vector<ManifestEntry>> CopyBlobs(const git::Repository& repository,
       if (chunk + 1 >= chunk_starts.size()) return;
       // Folders are made here rather than up front, so that making them is shared out too.
       std::error_code error;
-      const std::filesystem::path& folder = copies[chunk_starts[chunk]].target.parent_path();
+      std::string_view folder = Folder(copies[chunk_starts[chunk]].target);
       std::filesystem::create_directories(folder, error);
       if (error) {
-        record(chunk_starts[chunk], ErrnoError(error.value(), folder.string()));
+        record(chunk_starts[chunk], ErrnoError(error.value(), folder));
         break;
       }
       for (size_t index = chunk_starts[chunk]; index < chunk_starts[chunk + 1]; ++index) {

@@ -15,14 +15,16 @@
 namespace lockstep::sync {
 
 struct BlobCopy {
-  std::string path;              // in the synced subtree: the manifest path, for errors
-  uint32_t mode = 0;             // kModeRegular, kModeExecutable or kModeSymlink
-  std::string blob_id;           // 40 hex digits
-  std::filesystem::path target;  // where to write: a new file (missing folders are made)
+  std::string path;     // in the synced subtree: the manifest path, for errors
+  uint32_t mode = 0;    // kModeRegular, kModeExecutable or kModeSymlink
+  std::string blob_id;  // 40 hex digits
+  // Where to write: a new file (missing folders are made). Paths are plain strings here, as
+  // std::filesystem::path keeps a list of components, 500 bytes a file for 20,000 files.
+  std::string target;
   // The same file in the source's work tree and what the index says about it: when the file
   // still matches (git::StatMatches) it holds exactly this blob, and is read instead of the
   // object database (no decompression). Empty path: read the blob.
-  std::filesystem::path work_tree_file;
+  std::string work_tree_file;
   const git::IndexedStat* indexed = nullptr;
 };
 

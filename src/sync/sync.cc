@@ -267,7 +267,7 @@ class Syncer {
     std::vector<BlobCopy> copies;
     copies.reserve(listing->files.size());
     for (git::TreeFile& file : listing->files) {
-      fs::path target = tree / file.path;
+      std::string target = (tree / file.path).string();
       copies.push_back({std::move(file.path),
                         file.mode,
                         std::move(file.blob_id),
@@ -375,8 +375,8 @@ class Syncer {
       auto found = written.find(files[i].path);
       if (found == written.end()) continue;
       const git::TreeFileChange& change = *found->second;
-      fs::path target = staging_ / "files" / std::to_string(i);
-      targets.push_back(target);
+      std::string target = (staging_ / "files" / std::to_string(i)).string();
+      targets.emplace_back(target);
       copies.push_back(
           {change.path, change.new_mode, change.new_blob_id, std::move(target), {}, nullptr});
       slots.push_back(i);
@@ -481,7 +481,7 @@ class Syncer {
       auto found = indexed_.find(copy.path);
       if (found == indexed_.end() || found->second.blob_id != copy.blob_id) continue;
       copy.indexed = &found->second;
-      copy.work_tree_file = base / copy.path;
+      copy.work_tree_file = (base / copy.path).string();
     }
     return {};
   }

@@ -24,6 +24,7 @@ bench: release
 	scripts/bootstrap bench
 	bench/validate.sh
 	bench/run.sh
+	bench/changes.sh
 	bench/sync.sh
 
 bench-engine: release

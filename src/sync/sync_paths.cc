@@ -4,6 +4,9 @@
 
 #include <vector>
 
+#include "base/strings.h"
+#include "sync/manifest.h"
+
 namespace lockstep::sync {
 namespace {
 
@@ -20,6 +23,34 @@ std::vector<std::string_view> Components(std::string_view path) {
 }
 
 }  // namespace
+
+// `text` with bytes that are not printable ASCII as \xNN, for an error message.
+std::string SanitizedForMessage(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", byte);
+    }
+  }
+  return out;
+}
+
+Result<void> CheckSourcePath(std::string_view path) {
+  if (!IsValidUtf8(path)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("the source has a file whose name is not valid UTF-8 ('{}'), which "
+                            "a manifest cannot record",
+                            SanitizedForMessage(path)));
+  }
+  if (path != kManifestFileName) return {};
+  return Fail(ErrorCode::kInvalidArgument,
+              fmt::format("the source folder has its own {} at the top, where the sync writes its "
+                          "own manifest; sync a folder without one at its top",
+                          kManifestFileName));
+}
 
 Result<std::string> NormalizeSubpath(std::string_view subpath) {
   if (!subpath.empty() && subpath.front() == '/') {

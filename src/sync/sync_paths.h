@@ -21,6 +21,14 @@ Result<std::string> NormalizeSubpath(std::string_view subpath);
 // goes up from wherever the link leads.
 Result<void> CheckLinkTarget(std::string_view link_path, std::string_view target);
 
+// `text` with bytes that are not printable ASCII as \xNN, for an error message.
+std::string SanitizedForMessage(std::string_view text);
+
+// Refuses a source file name that cannot go into a manifest: one that is not valid UTF-8,
+// and the manifest's own name at the top of the subtree (a synced folder synced on, say),
+// where the manifest would overwrite it.
+Result<void> CheckSourcePath(std::string_view path);
+
 // Whether `inner` is `outer` or below it; both absolute and lexically normal.
 bool IsWithin(const std::filesystem::path& inner, const std::filesystem::path& outer);
 

@@ -1,7 +1,9 @@
 // Finding and stopping processes by an environment tag, as crash recovery does.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "exec/environment.h"
 #include "exec/exec_test_util.h"
@@ -31,8 +33,20 @@ TEST_F(TaggedProcessTest, FindsAndStopsEveryProcessWithTheTagEvenOutsideItsGroup
   spec.working_directory = dir_.path();
   auto id = set.Start(spec, sink);
   ASSERT_TRUE(id) << id.error().message();
-  ASSERT_TRUE(testing::Eventually([&] { return FindProcessesWithEnvironment(tag_).size() == 2; }))
-      << FindProcessesWithEnvironment(tag_).size();
+  // Both must have become `sleep`: a process between fork and exec (the shell's child before
+  // setsid runs) is briefly a third tagged process, and one in the middle of exec may not be
+  // readable in /proc for an instant.
+  auto both_sleeping = [&] {
+    std::vector<int> found = FindProcessesWithEnvironment(tag_);
+    if (found.size() != 2) return false;
+    for (int pid : found) {
+      std::ifstream command("/proc/" + std::to_string(pid) + "/comm");
+      std::string name;
+      if (!std::getline(command, name) || name != "sleep") return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(testing::Eventually(both_sleeping)) << FindProcessesWithEnvironment(tag_).size();
   EXPECT_TRUE(FindProcessesWithEnvironment(tag_ + "x").empty());
 
   EXPECT_EQ(KillTaggedProcesses(tag_, std::chrono::milliseconds(200)), 2);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <random>
 
 #include "temp_dir.h"
 
@@ -208,6 +209,39 @@ TEST_F(StaticSiteTest, EtagChangesWhenTheMtimeChangesByANanosecond) {
   ASSERT_TRUE(first.has_value() && second.has_value());
   EXPECT_EQ(std::get<StaticFile>(*first).mtime_ns, 1'700'000'000'000'000'001);
   EXPECT_NE(std::get<StaticFile>(*first).etag, std::get<StaticFile>(*second).etag);
+}
+
+TEST_F(StaticSiteTest, NoGeneratedTargetReachesAFileOutsideTheSite) {
+  // Targets assembled at random (fixed seed) from the pieces of traversal attempts: whatever
+  // the combination, a served file must be one of the site's own files.
+  struct stat secret = {}, outside = {};
+  ASSERT_EQ(::stat((dir_.path() / "secret.txt").c_str(), &secret), 0);
+  ASSERT_EQ(::stat((dir_.path() / "outside/x.txt").c_str(), &outside), 0);
+  const std::vector<std::string_view> pieces = {
+      "/",       "/",      "..",    ".",          "%2e",        "%2E",    "%2f",        "%2F",
+      "%252e",   "a",      "b.txt", "secret.txt", "outside",    "x.txt",  "outdir",     "out.txt",
+      "abs.txt", "%5c",    "\\",    "%00",        "%",          "docs",   "index.html", "?",
+      "#",       "%2e%2e", "..%2f", "//",         "alias.html", "up.html"};
+  std::mt19937 random(20240605);
+  std::uniform_int_distribution<size_t> pick(0, pieces.size() - 1);
+  std::uniform_int_distribution<int> length(1, 8);
+  int served = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string target = "/";
+    for (int n = length(random); n > 0; --n) target += pieces[pick(random)];
+    for (bool spa : {false, true}) {
+      Result<StaticReply> reply = OpenStaticFile(root_fd_.get(), target, {.spa_fallback = spa});
+      ASSERT_TRUE(reply.has_value()) << target << ": " << reply.error().ToString();
+      auto* file = std::get_if<StaticFile>(&*reply);
+      if (file == nullptr) continue;
+      ++served;
+      struct stat info = {};
+      ASSERT_EQ(::fstat(file->fd.get(), &info), 0);
+      EXPECT_FALSE(info.st_ino == secret.st_ino && info.st_dev == secret.st_dev) << target;
+      EXPECT_FALSE(info.st_ino == outside.st_ino && info.st_dev == outside.st_dev) << target;
+    }
+  }
+  EXPECT_GT(served, 0);  // the generator does reach real files, so the check means something
 }
 
 TEST(StaticSiteNotModifiedTest, ComparesEntityTagsWeakly) {

@@ -3,7 +3,7 @@
 #include <fmt/core.h>
 
 #include "base/file.h"
-#include "workflow/yaml_tree.h"
+#include "yaml/yaml_tree.h"
 
 namespace lockstep::engine {
 namespace {

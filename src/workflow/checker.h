@@ -12,7 +12,7 @@
 
 #include "base/diagnostic.h"
 #include "workflow/model.h"
-#include "workflow/yaml_tree.h"
+#include "yaml/yaml_tree.h"
 
 namespace lockstep::workflow {
 

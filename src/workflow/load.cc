@@ -3,7 +3,7 @@
 #include "workflow/checker.h"
 #include "workflow/graph_check.h"
 #include "workflow/reader.h"
-#include "workflow/yaml_tree.h"
+#include "yaml/yaml_tree.h"
 
 namespace lockstep::workflow {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "workflow/yaml_tree.h"
+#include "yaml/yaml_tree.h"
 
 namespace lockstep::workflow {
 

@@ -1,4 +1,4 @@
-#include "workflow/yaml_tree.h"
+#include "yaml/yaml_tree.h"
 
 #include <fmt/core.h>
 #include <yaml-cpp/eventhandler.h>

@@ -69,4 +69,28 @@ Result<void> RemoveTree(const std::filesystem::path& path) {
   return {};
 }
 
+Result<void> WriteFileAtomically(const std::filesystem::path& path, std::string_view text) {
+  std::filesystem::path temporary = path;
+  temporary += ".tmp";
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+  if (fd < 0) return std::unexpected(ErrnoError(errno, temporary.string()));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  while (!text.empty()) {
+    ssize_t written = ::write(fd, text.data(), text.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return std::unexpected(ErrnoError(errno, temporary.string()));
+    }
+    text.remove_prefix(static_cast<size_t>(written));
+  }
+  if (::fsync(fd) != 0) return std::unexpected(ErrnoError(errno, temporary.string()));
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    return std::unexpected(ErrnoError(errno, path.string()));
+  }
+  return {};
+}
+
 }  // namespace lockstep

@@ -14,6 +14,10 @@ namespace lockstep {
 Result<std::string> ReadFile(const std::filesystem::path& path,
                              size_t max_bytes = size_t{64} << 20);
 
+// Writes `text` to `path` through a temporary file beside it ("PATH.tmp"), fsync and rename,
+// so that readers see the old file or the new one, never a part. Fails naming the file.
+Result<void> WriteFileAtomically(const std::filesystem::path& path, std::string_view text);
+
 // Deletes `path` and everything under it; missing is fine. Folders left read-only (a
 // snapshot, a Go module cache) are made writable first, as removing their entries needs it.
 // Fails with an error naming what could not be removed.

@@ -327,26 +327,6 @@ Result<void> MakeDurable(const std::vector<fs::path>& paths) {
   return {};
 }
 
-Result<void> WriteFileAtomically(const fs::path& path, std::string_view text) {
-  fs::path temporary = path;
-  temporary += ".tmp";
-  Fd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666));
-  if (fd.get() < 0) return std::unexpected(ErrnoError(errno, temporary.string()));
-  while (!text.empty()) {
-    ssize_t written = ::write(fd.get(), text.data(), text.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return std::unexpected(ErrnoError(errno, temporary.string()));
-    }
-    text.remove_prefix(static_cast<size_t>(written));
-  }
-  if (::fsync(fd.get()) != 0) return std::unexpected(ErrnoError(errno, temporary.string()));
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    return std::unexpected(ErrnoError(errno, path.string()));
-  }
-  return {};
-}
-
 Result<void> SwapInTree(const fs::path& destination) {
   fs::path staging = StagingPath(destination);
   fs::path tree = staging / kTreeFolder;

@@ -57,9 +57,6 @@ Result<void> MakeDurable(const std::vector<std::filesystem::path>& paths);
 // Flushes the whole file system that holds `path` (one syncfs).
 Result<void> SyncFileSystem(const std::filesystem::path& path);
 
-// Writes `text` to `path` through a temporary file, fsync and rename.
-Result<void> WriteFileAtomically(const std::filesystem::path& path, std::string_view text);
-
 // Full copy: `tree` (STAGING/tree, complete with its manifest and durable) replaces the
 // destination in one step; the old contents are removed afterwards.
 Result<void> SwapInTree(const std::filesystem::path& destination);

@@ -36,6 +36,8 @@ struct Route {
   // Whether the prefix is removed from the target passed upstream ("/api/people?x=1" with
   // prefix "/api" goes upstream as "/people?x=1"; "/api" as "/").
   bool strip_prefix = false;
+
+  bool operator==(const Route&) const = default;
 };
 
 // The result of a successful match.

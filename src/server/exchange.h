@@ -13,11 +13,14 @@
 // needs to stop and return when a call fails.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
 #include <string_view>
-#include <utility>  // boost/asio/awaitable.hpp uses std::exchange without including it
+// boost/asio/awaitable.hpp (1.74) uses std::exchange without including <utility>.
+// clang-format off
+#include <utility>
+#include <boost/asio/awaitable.hpp>
+// clang-format on
 
 #include "base/error.h"
 #include "server/http_types.h"

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 
+#include "server/exchange.h"
 #include "server/json_error.h"
 #include "server/request_id.h"
 #include "server/server_state.h"

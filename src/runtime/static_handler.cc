@@ -1,0 +1,197 @@
+#include "runtime/static_handler.h"
+
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <ctime>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "server/json_error.h"
+
+namespace lockstep::runtime {
+namespace {
+
+namespace net = boost::asio;
+
+// Reads and discards a request body of at most kStaticDiscardBytes, so that the connection
+// stays usable; a body declared longer is not read at all, and one of unknown length is read
+// only up to about that much (the server closes a connection whose request body is unread).
+// Returns false when a read failed: the exchange is broken and the handler must stop.
+net::awaitable<bool> DiscardSmallBody(server::Exchange& exchange) {
+  if (exchange.body_complete()) co_return true;
+  const server::RequestHead& head = exchange.request();
+  if (head.content_length && *head.content_length > kStaticDiscardBytes) co_return true;
+  uint64_t discarded = 0;
+  while (discarded <= kStaticDiscardBytes) {
+    Result<std::string_view> chunk = co_await exchange.ReadBodyChunk(kStaticChunkBytes);
+    if (!chunk) co_return false;
+    if (chunk->empty()) co_return true;
+    discarded += chunk->size();
+  }
+  co_return true;
+}
+
+// ASCII case-insensitive equality, for header names.
+bool IEquals(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; };
+  return std::ranges::equal(a, b, [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+// Every If-None-Match field joined into one list: RFC 9110 lets a list be split across fields.
+std::optional<std::string> IfNoneMatch(const server::Headers& headers) {
+  std::optional<std::string> joined;
+  for (const auto& [name, value] : headers.fields()) {
+    if (!IEquals(name, "If-None-Match")) continue;
+    if (joined) {
+      joined->append(", ");
+      joined->append(value);
+    } else {
+      joined = value;
+    }
+  }
+  return joined;
+}
+
+net::awaitable<void> RespondError(server::Exchange& exchange, int status) {
+  server::Response response = server::JsonErrorResponse(status, server::StatusMessage(status),
+                                                        exchange.request().request_id);
+  (void)co_await exchange.Respond(std::move(response));
+}
+
+// Writes the file's `size` bytes as body chunks, reading one chunk at a time. Returns false
+// when the body could not be completed (the client is gone, a read failed, or the file
+// shrank); the server then closes the connection, as the body is shorter than declared.
+net::awaitable<bool> SendFileBody(server::Exchange& exchange, const StaticFile& file) {
+  std::vector<char> buffer(static_cast<size_t>(std::min<uint64_t>(file.size, kStaticChunkBytes)));
+  uint64_t offset = 0;
+  while (offset < file.size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), file.size - offset));
+    ssize_t n = ::pread(file.fd.get(), buffer.data(), want, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string why =
+          n < 0 ? ErrnoError(errno, "reading a static file").ToString() : "the file shrank";
+      spdlog::error("request {}: static body cut short at byte {} of {}: {}",
+                    exchange.request().request_id, offset, file.size, why);
+      co_return false;
+    }
+    std::string_view chunk(buffer.data(), static_cast<size_t>(n));
+    Result<void> written = co_await exchange.WriteBodyChunk(chunk);
+    if (!written) co_return false;
+    offset += static_cast<uint64_t>(n);
+  }
+  co_return true;
+}
+
+// Accounts for the body of a response to HEAD without reading the file. The Exchange counts
+// body bytes of a HEAD response without sending them, and keeps the connection open only when
+// the count reaches the declared Content-Length; the bytes themselves are never looked at, so
+// a block of zeros stands in for the file. Returns false when the exchange is broken.
+net::awaitable<bool> AccountHeadBody(server::Exchange& exchange, uint64_t size) {
+  static constexpr std::array<char, kStaticChunkBytes> kZeros{};
+  uint64_t counted = 0;
+  while (counted < size) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kZeros.size(), size - counted));
+    std::string_view chunk(kZeros.data(), n);
+    Result<void> written = co_await exchange.WriteBodyChunk(chunk);
+    if (!written) co_return false;
+    counted += n;
+  }
+  co_return true;
+}
+
+}  // namespace
+
+std::string HttpDate(int64_t unix_ns) {
+  static constexpr std::string_view kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  constexpr int64_t kNsPerSecond = 1'000'000'000;
+  int64_t seconds = unix_ns / kNsPerSecond;
+  if (unix_ns % kNsPerSecond < 0) --seconds;  // round down, also before the epoch
+  std::time_t time = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  if (::gmtime_r(&time, &utc) == nullptr) return "Thu, 01 Jan 1970 00:00:00 GMT";
+  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[utc.tm_wday], utc.tm_mday,
+                     kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
+}
+
+net::awaitable<void> ServeStatic(server::Exchange& exchange, int site_root_fd,
+                                 std::string_view target, const StaticOptions& options) {
+  const server::RequestHead& head = exchange.request();
+  bool may_answer = co_await DiscardSmallBody(exchange);
+  if (!may_answer) co_return;
+
+  bool is_head = head.method == "HEAD";
+  if (head.method != "GET" && !is_head) {
+    server::Response response =
+        server::JsonErrorResponse(405, server::StatusMessage(405), head.request_id);
+    response.headers.Set("Allow", "GET, HEAD");
+    (void)co_await exchange.Respond(std::move(response));
+    co_return;
+  }
+
+  Result<StaticReply> reply = OpenStaticFile(site_root_fd, target, options);
+  if (!reply) {
+    spdlog::error("request {}: serving a static file: {}", head.request_id,
+                  reply.error().ToString());
+    co_await RespondError(exchange, 500);
+    co_return;
+  }
+  if (auto* refusal = std::get_if<StaticRefusal>(&*reply)) {
+    spdlog::debug("request {}: static {}: {}", head.request_id, refusal->status, refusal->reason);
+    co_await RespondError(exchange, refusal->status);
+    co_return;
+  }
+  if (auto* redirect = std::get_if<StaticRedirect>(&*reply)) {
+    server::Response response;
+    response.status = 301;
+    response.headers.Set("Location", std::move(redirect->location));
+    // A 301 is cached for good unless told otherwise; the next release may turn the directory
+    // into a file, so browsers must ask again.
+    response.headers.Set("Cache-Control", "no-cache");
+    (void)co_await exchange.Respond(std::move(response));
+    co_return;
+  }
+
+  const StaticFile& file = std::get<StaticFile>(*reply);
+  std::optional<std::string> if_none_match = IfNoneMatch(head.headers);
+  if (if_none_match && NotModified(*if_none_match, file.etag)) {
+    // RFC 9110 section 15.4.5: the validator and caching fields of the 200, no metadata else.
+    server::ResponseHead not_modified;
+    not_modified.status = 304;
+    not_modified.headers.Set("ETag", file.etag);
+    not_modified.headers.Set("Cache-Control", std::string(file.cache_control));
+    Result<void> sent = co_await exchange.WriteHead(std::move(not_modified));
+    if (!sent) co_return;
+    (void)co_await exchange.FinishBody();
+    co_return;
+  }
+
+  server::ResponseHead ok;
+  ok.status = 200;
+  ok.headers.Set("Content-Type", std::string(file.content_type));
+  ok.headers.Set("ETag", file.etag);
+  ok.headers.Set("Cache-Control", std::string(file.cache_control));
+  ok.headers.Set("Last-Modified", HttpDate(file.mtime_ns));
+  ok.headers.Set("X-Content-Type-Options", "nosniff");
+  ok.content_length = file.size;
+  Result<void> sent = co_await exchange.WriteHead(std::move(ok));
+  if (!sent) co_return;
+  bool complete = false;
+  if (is_head) {
+    complete = co_await AccountHeadBody(exchange, file.size);
+  } else {
+    complete = co_await SendFileBody(exchange, file);
+  }
+  if (!complete) co_return;
+  (void)co_await exchange.FinishBody();
+}
+
+}  // namespace lockstep::runtime

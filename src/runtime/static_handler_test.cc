@@ -6,9 +6,12 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include <array>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -111,6 +114,21 @@ class Client {
   beast::flat_buffer buffer_;
 };
 
+// Sends a request, reads only the first bytes of the answer and closes the connection.
+void SendAndHangUp(uint16_t port, std::string_view request) {
+  net::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  timeval timeout{static_cast<time_t>(kWait.count() / 1000), 0};
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  net::write(socket, net::buffer(request.data(), request.size()));
+  std::array<char, 1024> some;
+  net::read(socket, net::buffer(some));
+  // Unread data makes close() send a reset: the server's next write fails at once.
+  socket.set_option(net::socket_base::linger(true, 0));
+  socket.close();
+}
+
 http::request<http::string_body> Request(http::verb method, std::string target) {
   http::request<http::string_body> request(method, target, 11);
   request.set(http::field::host, "test");
@@ -154,7 +172,12 @@ class StaticHandlerTest : public ::testing::Test {
 
   void Start() {
     server::StreamHandler handler = [this](server::Exchange& exchange) { return Serve(exchange); };
-    server_ = std::make_unique<server::HttpServer>(io_, server::ServerOptions{}, handler);
+    server::ServerOptions options;
+    options.access_log = [this](const server::AccessLogEntry& entry) {
+      std::lock_guard lock(log_mutex_);
+      log_.push_back(entry);
+    };
+    server_ = std::make_unique<server::HttpServer>(io_, std::move(options), handler);
     Result<void> listening = server_->Listen({"127.0.0.1", 0});
     ASSERT_TRUE(listening.has_value()) << listening.error().ToString();
     port_ = server_->local_endpoint().port;
@@ -180,6 +203,18 @@ class StaticHandlerTest : public ::testing::Test {
     server_.reset();
   }
 
+  // Waits until the access log has `count` entries (it is written after each exchange ends).
+  std::vector<server::AccessLogEntry> LogOf(size_t count) {
+    auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (true) {
+      {
+        std::lock_guard lock(log_mutex_);
+        if (log_.size() >= count || std::chrono::steady_clock::now() >= deadline) return log_;
+      }
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+  }
+
   net::awaitable<void> Serve(server::Exchange& exchange) {
     RecordingExchange recorder(exchange, chunks_);
     std::string_view target = exchange.request().target;
@@ -197,6 +232,8 @@ class StaticHandlerTest : public ::testing::Test {
   std::vector<std::thread> threads_;
   std::unique_ptr<server::HttpServer> server_;
   uint16_t port_ = 0;
+  std::mutex log_mutex_;
+  std::vector<server::AccessLogEntry> log_;
 };
 
 TEST(HttpDateTest, FormatsImfFixdateRoundingDown) {
@@ -252,6 +289,20 @@ TEST_F(StaticHandlerTest, StreamsALargeFileInChunks) {
     total += size;
   }
   EXPECT_EQ(total, kBigSize);
+}
+
+TEST_F(StaticHandlerTest, StopsWhenTheClientGoesAway) {
+  Start();
+  SendAndHangUp(port_, "GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n");
+  std::vector<server::AccessLogEntry> log = LogOf(1);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].status, 200);
+  EXPECT_LT(log[0].bytes_sent, kBigSize);
+  // The handler gave up part way, and the server goes on serving.
+  EXPECT_LT(chunks_.sizes().size(), kBigSize / kStaticChunkBytes);
+  Client client(port_);
+  StringResponse response = client.Send(Get("/"));
+  EXPECT_EQ(response.result_int(), 200);
 }
 
 TEST_F(StaticHandlerTest, HeadSendsTheHeadWithoutTheBody) {

@@ -37,6 +37,28 @@ net::awaitable<bool> DiscardSmallBody(server::Exchange& exchange) {
   co_return true;
 }
 
+constexpr std::string_view kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr int64_t kNsPerSecond = 1'000'000'000;
+
+// The value of `digits` decimal digits at `text[at]`, or -1 when one is not a digit.
+int DigitsAt(std::string_view text, size_t at, size_t digits) {
+  int value = 0;
+  for (size_t i = at; i < at + digits; ++i) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+// Seconds rounded down, also before the epoch.
+int64_t FloorSeconds(int64_t unix_ns) {
+  int64_t seconds = unix_ns / kNsPerSecond;
+  if (unix_ns % kNsPerSecond < 0) --seconds;
+  return seconds;
+}
+
 // ASCII case-insensitive equality, for header names.
 bool IEquals(std::string_view a, std::string_view b) {
   auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; };
@@ -56,6 +78,17 @@ std::optional<std::string> IfNoneMatch(const server::Headers& headers) {
     }
   }
   return joined;
+}
+
+// Whether a GET or HEAD of `file` may be answered 304 (RFC 9110 section 13.2.2).
+bool ClientHasIt(const server::Headers& headers, const StaticFile& file) {
+  if (std::optional<std::string> if_none_match = IfNoneMatch(headers)) {
+    return NotModified(*if_none_match, file.etag);
+  }
+  std::optional<std::string_view> if_modified_since = headers.Find("If-Modified-Since");
+  if (!if_modified_since) return false;
+  std::optional<int64_t> since = ParseHttpDate(*if_modified_since);
+  return since && FloorSeconds(file.mtime_ns) <= *since;
 }
 
 net::awaitable<void> RespondError(server::Exchange& exchange, int status) {
@@ -109,17 +142,40 @@ net::awaitable<bool> AccountHeadBody(server::Exchange& exchange, uint64_t size) 
 }  // namespace
 
 std::string HttpDate(int64_t unix_ns) {
-  static constexpr std::string_view kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  constexpr int64_t kNsPerSecond = 1'000'000'000;
-  int64_t seconds = unix_ns / kNsPerSecond;
-  if (unix_ns % kNsPerSecond < 0) --seconds;  // round down, also before the epoch
-  std::time_t time = static_cast<std::time_t>(seconds);
+  std::time_t time = static_cast<std::time_t>(FloorSeconds(unix_ns));
   std::tm utc{};
   if (::gmtime_r(&time, &utc) == nullptr) return "Thu, 01 Jan 1970 00:00:00 GMT";
   return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[utc.tm_wday], utc.tm_mday,
                      kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
+}
+
+std::optional<int64_t> ParseHttpDate(std::string_view text) {
+  // "Sun, 06 Nov 1994 08:49:37 GMT"
+  //  0123456789012345678901234567 8
+  if (text.size() != 29 || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
+      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
+    return std::nullopt;
+  }
+  if (std::ranges::find(kDays, text.substr(0, 3)) == std::end(kDays)) return std::nullopt;
+  auto month = std::ranges::find(kMonths, text.substr(8, 3));
+  if (month == std::end(kMonths)) return std::nullopt;
+  int day = DigitsAt(text, 5, 2);
+  int year = DigitsAt(text, 12, 4);
+  int hour = DigitsAt(text, 17, 2);
+  int minute = DigitsAt(text, 20, 2);
+  int second = DigitsAt(text, 23, 2);
+  if (day < 1 || day > 31 || year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+      second < 0 || second > 60) {
+    return std::nullopt;
+  }
+  std::tm utc{};
+  utc.tm_year = year - 1900;
+  utc.tm_mon = static_cast<int>(month - std::begin(kMonths));
+  utc.tm_mday = day;
+  utc.tm_hour = hour;
+  utc.tm_min = minute;
+  utc.tm_sec = second;
+  return static_cast<int64_t>(::timegm(&utc));
 }
 
 net::awaitable<void> ServeStatic(server::Exchange& exchange, int site_root_fd,
@@ -161,8 +217,7 @@ net::awaitable<void> ServeStatic(server::Exchange& exchange, int site_root_fd,
   }
 
   const StaticFile& file = std::get<StaticFile>(*reply);
-  std::optional<std::string> if_none_match = IfNoneMatch(head.headers);
-  if (if_none_match && NotModified(*if_none_match, file.etag)) {
+  if (ClientHasIt(head.headers, file)) {
     // RFC 9110 section 15.4.5: the validator and caching fields of the 200, no metadata else.
     server::ResponseHead not_modified;
     not_modified.status = 304;

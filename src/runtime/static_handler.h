@@ -19,8 +19,12 @@
 // kStaticDiscardBytes long, so that the connection can serve its next request; a longer one is
 // left unread, and the server closes the connection after the response.
 //
+// Conditional GET follows RFC 9110 section 13.2.2: If-None-Match decides when present; without
+// it, If-Modified-Since in IMF-fixdate form is honoured (Last-Modified at or before it is a
+// 304); the obsolete date forms are ignored, which only costs a full response.
+//
 // Range requests are not supported: Range is ignored and the whole file is sent with 200,
-// which RFC 9110 allows. If-Modified-Since is not consulted either (the ETag is the validator).
+// which RFC 9110 allows.
 //
 // File reads happen inline on the exchange's strand, as pread(2) of kStaticChunkBytes at a
 // time. From the page cache such a read takes microseconds; a cold read stalls only this
@@ -33,6 +37,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 // boost/asio/awaitable.hpp (1.74) uses std::exchange without including <utility>.
@@ -64,5 +69,10 @@ boost::asio::awaitable<void> ServeStatic(server::Exchange& exchange, int site_ro
 // An HTTP-date in the IMF-fixdate form of RFC 9110 ("Sun, 06 Nov 1994 08:49:37 GMT") for
 // `unix_ns` nanoseconds since the Unix epoch, rounded down to the second.
 std::string HttpDate(int64_t unix_ns);
+
+// The seconds since the Unix epoch of an HTTP-date in IMF-fixdate form, the form HttpDate
+// writes; nullopt for anything else (the obsolete RFC 850 and asctime forms included), or a
+// date whose fields are out of range. The day name is checked to be one, not to be right.
+std::optional<int64_t> ParseHttpDate(std::string_view text);
 
 }  // namespace lockstep::runtime

@@ -242,6 +242,24 @@ TEST(HttpDateTest, FormatsImfFixdateRoundingDown) {
   EXPECT_EQ(HttpDate(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
 }
 
+TEST(HttpDateTest, ParsesWhatItFormats) {
+  EXPECT_EQ(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"), kMtimeSeconds);
+  EXPECT_EQ(ParseHttpDate("Thu, 01 Jan 1970 00:00:00 GMT"), 0);
+  EXPECT_EQ(ParseHttpDate(HttpDate(int64_t{1'700'000'000} * 1'000'000'000)), 1'700'000'000);
+}
+
+TEST(HttpDateTest, RejectsOtherFormsAndBadFields) {
+  EXPECT_EQ(ParseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"), std::nullopt);  // RFC 850
+  EXPECT_EQ(ParseHttpDate("Sun Nov  6 08:49:37 1994"), std::nullopt);        // asctime
+  EXPECT_EQ(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 UTC"), std::nullopt);
+  EXPECT_EQ(ParseHttpDate("Sun, 06 Foo 1994 08:49:37 GMT"), std::nullopt);
+  EXPECT_EQ(ParseHttpDate("Xyz, 06 Nov 1994 08:49:37 GMT"), std::nullopt);
+  EXPECT_EQ(ParseHttpDate("Sun, 32 Nov 1994 08:49:37 GMT"), std::nullopt);
+  EXPECT_EQ(ParseHttpDate("Sun, 06 Nov 1994 24:00:00 GMT"), std::nullopt);
+  EXPECT_EQ(ParseHttpDate("Sun, 06 Nov 1994 08:4x:37 GMT"), std::nullopt);
+  EXPECT_EQ(ParseHttpDate(""), std::nullopt);
+}
+
 TEST_F(StaticHandlerTest, ServesIndexHtmlAtTheRoot) {
   Start();
   Client client(port_);
@@ -340,6 +358,31 @@ TEST_F(StaticHandlerTest, AnswersNotModifiedWhenTheETagMatches) {
   StringResponse full = client.Send(stale);
   EXPECT_EQ(full.result_int(), 200);
   EXPECT_EQ(full.body(), "body { margin: 0 }");
+}
+
+TEST_F(StaticHandlerTest, HonoursIfModifiedSinceOnlyWithoutIfNoneMatch) {
+  Start();
+  Client client(port_);
+  auto same = Get("/index.html");
+  same.set(http::field::if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
+  StringResponse not_modified = client.Send(same);
+  EXPECT_EQ(not_modified.result_int(), 304);
+  EXPECT_FALSE(not_modified[http::field::etag].empty());
+
+  auto earlier = Get("/index.html");
+  earlier.set(http::field::if_modified_since, "Sun, 06 Nov 1994 08:49:36 GMT");
+  EXPECT_EQ(client.Send(earlier).result_int(), 200);
+
+  auto obsolete = Get("/index.html");
+  obsolete.set(http::field::if_modified_since, "Sunday, 06-Nov-94 08:49:37 GMT");
+  EXPECT_EQ(client.Send(obsolete).result_int(), 200);
+
+  auto both = Get("/index.html");  // If-None-Match decides: this ETag does not match
+  both.set(http::field::if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
+  both.set(http::field::if_none_match, "\"other\"");
+  StringResponse full = client.Send(both);
+  EXPECT_EQ(full.result_int(), 200);
+  EXPECT_EQ(full.body(), "<h1>home</h1>");
 }
 
 TEST_F(StaticHandlerTest, RedirectsADirectoryToItsSlash) {

@@ -442,6 +442,21 @@ TEST_F(StaticHandlerTest, RefusesOtherMethodsWithAllowAndKeepsTheConnection) {
   EXPECT_EQ(next.body(), "<h1>home</h1>");
 }
 
+TEST_F(StaticHandlerTest, RefusesALargePostWithoutReadingItAndCloses) {
+  Start();
+  Client client(port_);
+  auto post = Request(http::verb::post, "/index.html");
+  post.body() = std::string(1 << 20, 'x');
+  StringResponse response = client.Send(post);
+  EXPECT_EQ(response.result_int(), 405);
+  EXPECT_EQ(response[http::field::allow], "GET, HEAD");
+  // Over kStaticDiscardBytes the body stays unread, so the connection cannot be reused.
+  EXPECT_FALSE(response.keep_alive());
+  std::vector<server::AccessLogEntry> log = LogOf(1);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].bytes_received, 0u);
+}
+
 TEST_F(StaticHandlerTest, IgnoresTheBodyOfAGet) {
   Start();
   Client client(port_);

@@ -72,7 +72,8 @@ std::string HttpDate(int64_t unix_ns);
 
 // The seconds since the Unix epoch of an HTTP-date in IMF-fixdate form, the form HttpDate
 // writes; nullopt for anything else (the obsolete RFC 850 and asctime forms included), or a
-// date whose fields are out of range. The day name is checked to be one, not to be right.
+// date whose fields are out of range (a day past the end of its month, such as 31 Feb, rolls
+// over into the next). The day name is checked to be one, not to be right.
 std::optional<int64_t> ParseHttpDate(std::string_view text);
 
 }  // namespace lockstep::runtime

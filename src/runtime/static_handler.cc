@@ -12,7 +12,7 @@
 #include <variant>
 #include <vector>
 
-#include "server/json_error.h"
+#include "http/json_error.h"
 
 namespace lockstep::runtime {
 namespace {
@@ -23,9 +23,9 @@ namespace net = boost::asio;
 // stays usable; a body declared longer is not read at all, and one of unknown length is read
 // only up to about that much (the server closes a connection whose request body is unread).
 // Returns false when a read failed: the exchange is broken and the handler must stop.
-net::awaitable<bool> DiscardSmallBody(server::Exchange& exchange) {
+net::awaitable<bool> DiscardSmallBody(http::Exchange& exchange) {
   if (exchange.body_complete()) co_return true;
-  const server::RequestHead& head = exchange.request();
+  const http::RequestHead& head = exchange.request();
   if (head.content_length && *head.content_length > kStaticDiscardBytes) co_return true;
   uint64_t discarded = 0;
   while (discarded <= kStaticDiscardBytes) {
@@ -66,7 +66,7 @@ bool IEquals(std::string_view a, std::string_view b) {
 }
 
 // Every If-None-Match field joined into one list: RFC 9110 lets a list be split across fields.
-std::optional<std::string> IfNoneMatch(const server::Headers& headers) {
+std::optional<std::string> IfNoneMatch(const http::Headers& headers) {
   std::optional<std::string> joined;
   for (const auto& [name, value] : headers.fields()) {
     if (!IEquals(name, "If-None-Match")) continue;
@@ -81,7 +81,7 @@ std::optional<std::string> IfNoneMatch(const server::Headers& headers) {
 }
 
 // Whether a GET or HEAD of `file` may be answered 304 (RFC 9110 section 13.2.2).
-bool ClientHasIt(const server::Headers& headers, const StaticFile& file) {
+bool ClientHasIt(const http::Headers& headers, const StaticFile& file) {
   if (std::optional<std::string> if_none_match = IfNoneMatch(headers)) {
     return NotModified(*if_none_match, file.etag);
   }
@@ -91,16 +91,16 @@ bool ClientHasIt(const server::Headers& headers, const StaticFile& file) {
   return since && FloorSeconds(file.mtime_ns) <= *since;
 }
 
-net::awaitable<void> RespondError(server::Exchange& exchange, int status) {
-  server::Response response = server::JsonErrorResponse(status, server::StatusMessage(status),
-                                                        exchange.request().request_id);
+net::awaitable<void> RespondError(http::Exchange& exchange, int status) {
+  http::Response response =
+      http::JsonErrorResponse(status, http::StatusMessage(status), exchange.request().request_id);
   (void)co_await exchange.Respond(std::move(response));
 }
 
 // Writes the file's `size` bytes as body chunks, reading one chunk at a time. Returns false
 // when the body could not be completed (the client is gone, a read failed, or the file
 // shrank); the server then closes the connection, as the body is shorter than declared.
-net::awaitable<bool> SendFileBody(server::Exchange& exchange, const StaticFile& file) {
+net::awaitable<bool> SendFileBody(http::Exchange& exchange, const StaticFile& file) {
   std::vector<char> buffer(static_cast<size_t>(std::min<uint64_t>(file.size, kStaticChunkBytes)));
   uint64_t offset = 0;
   while (offset < file.size) {
@@ -126,7 +126,7 @@ net::awaitable<bool> SendFileBody(server::Exchange& exchange, const StaticFile& 
 // body bytes of a HEAD response without sending them, and keeps the connection open only when
 // the count reaches the declared Content-Length; the bytes themselves are never looked at, so
 // a block of zeros stands in for the file. Returns false when the exchange is broken.
-net::awaitable<bool> AccountHeadBody(server::Exchange& exchange, uint64_t size) {
+net::awaitable<bool> AccountHeadBody(http::Exchange& exchange, uint64_t size) {
   static constexpr std::array<char, kStaticChunkBytes> kZeros{};
   uint64_t counted = 0;
   while (counted < size) {
@@ -178,16 +178,16 @@ std::optional<int64_t> ParseHttpDate(std::string_view text) {
   return static_cast<int64_t>(::timegm(&utc));
 }
 
-net::awaitable<void> ServeStatic(server::Exchange& exchange, int site_root_fd,
+net::awaitable<void> ServeStatic(http::Exchange& exchange, int site_root_fd,
                                  std::string_view target, const StaticOptions& options) {
-  const server::RequestHead& head = exchange.request();
+  const http::RequestHead& head = exchange.request();
   bool may_answer = co_await DiscardSmallBody(exchange);
   if (!may_answer) co_return;
 
   bool is_head = head.method == "HEAD";
   if (head.method != "GET" && !is_head) {
-    server::Response response =
-        server::JsonErrorResponse(405, server::StatusMessage(405), head.request_id);
+    http::Response response =
+        http::JsonErrorResponse(405, http::StatusMessage(405), head.request_id);
     response.headers.Set("Allow", "GET, HEAD");
     (void)co_await exchange.Respond(std::move(response));
     co_return;
@@ -206,7 +206,7 @@ net::awaitable<void> ServeStatic(server::Exchange& exchange, int site_root_fd,
     co_return;
   }
   if (auto* redirect = std::get_if<StaticRedirect>(&*reply)) {
-    server::Response response;
+    http::Response response;
     response.status = 301;
     response.headers.Set("Location", std::move(redirect->location));
     // A 301 is cached for good unless told otherwise; the next release may turn the directory
@@ -219,7 +219,7 @@ net::awaitable<void> ServeStatic(server::Exchange& exchange, int site_root_fd,
   const StaticFile& file = std::get<StaticFile>(*reply);
   if (ClientHasIt(head.headers, file)) {
     // RFC 9110 section 15.4.5: the validator and caching fields of the 200, no metadata else.
-    server::ResponseHead not_modified;
+    http::ResponseHead not_modified;
     not_modified.status = 304;
     not_modified.headers.Set("ETag", file.etag);
     not_modified.headers.Set("Cache-Control", std::string(file.cache_control));
@@ -229,7 +229,7 @@ net::awaitable<void> ServeStatic(server::Exchange& exchange, int site_root_fd,
     co_return;
   }
 
-  server::ResponseHead ok;
+  http::ResponseHead ok;
   ok.status = 200;
   ok.headers.Set("Content-Type", std::string(file.content_type));
   ok.headers.Set("ETag", file.etag);

@@ -46,8 +46,8 @@
 #include <boost/asio/awaitable.hpp>
 // clang-format on
 
+#include "http/exchange.h"
 #include "runtime/static_site.h"
-#include "server/exchange.h"
 
 namespace lockstep::runtime {
 
@@ -63,7 +63,7 @@ inline constexpr uint64_t kStaticDiscardBytes = 64 * 1024;
 // call on the exchange fails (the client is gone), in which case it stops at once. A file
 // that shrinks while it is sent ends the body short, which makes the server close the
 // connection; a failed read does the same and is logged.
-boost::asio::awaitable<void> ServeStatic(server::Exchange& exchange, int site_root_fd,
+boost::asio::awaitable<void> ServeStatic(http::Exchange& exchange, int site_root_fd,
                                          std::string_view target, const StaticOptions& options);
 
 // An HTTP-date in the IMF-fixdate form of RFC 9110 ("Sun, 06 Nov 1994 08:49:37 GMT") for

@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "server/http_server.h"
+#include "http/http_server.h"
 #include "temp_dir.h"
 
 namespace lockstep::runtime {
@@ -32,9 +32,9 @@ namespace {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
-using StringResponse = http::response<http::string_body>;
+using StringResponse = bhttp::response<bhttp::string_body>;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kWait{10'000};  // the longest any test waits for an answer
@@ -60,16 +60,16 @@ class ChunkLog {
 };
 
 // Passes every call through to the server's exchange, noting the size of each body chunk.
-class RecordingExchange : public server::Exchange {
+class RecordingExchange : public http::Exchange {
  public:
-  RecordingExchange(server::Exchange& inner, ChunkLog& log) : inner_(inner), log_(log) {}
+  RecordingExchange(http::Exchange& inner, ChunkLog& log) : inner_(inner), log_(log) {}
 
-  const server::RequestHead& request() const override { return inner_.request(); }
+  const http::RequestHead& request() const override { return inner_.request(); }
   net::awaitable<Result<std::string_view>> ReadBodyChunk(size_t max_bytes) override {
     return inner_.ReadBodyChunk(max_bytes);
   }
   bool body_complete() const override { return inner_.body_complete(); }
-  net::awaitable<Result<void>> WriteHead(server::ResponseHead head) override {
+  net::awaitable<Result<void>> WriteHead(http::ResponseHead head) override {
     return inner_.WriteHead(std::move(head));
   }
   net::awaitable<Result<void>> WriteBodyChunk(std::string_view bytes) override {
@@ -77,13 +77,13 @@ class RecordingExchange : public server::Exchange {
     return inner_.WriteBodyChunk(bytes);
   }
   net::awaitable<Result<void>> FinishBody() override { return inner_.FinishBody(); }
-  net::awaitable<Result<void>> Respond(server::Response response) override {
+  net::awaitable<Result<void>> Respond(http::Response response) override {
     return inner_.Respond(std::move(response));
   }
   bool head_sent() const override { return inner_.head_sent(); }
 
  private:
-  server::Exchange& inner_;
+  http::Exchange& inner_;
   ChunkLog& log_;
 };
 
@@ -97,14 +97,14 @@ class Client {
     setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   }
 
-  StringResponse Send(http::request<http::string_body> request) {
-    bool is_head = request.method() == http::verb::head;
+  StringResponse Send(bhttp::request<bhttp::string_body> request) {
+    bool is_head = request.method() == bhttp::verb::head;
     request.prepare_payload();
-    http::write(socket_, request);
-    http::response_parser<http::string_body> parser;
+    bhttp::write(socket_, request);
+    bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(64 * 1024 * 1024);
     parser.skip(is_head);  // a response to HEAD has no body, whatever its Content-Length says
-    http::read(socket_, buffer_, parser);
+    bhttp::read(socket_, buffer_, parser);
     return parser.release();
   }
 
@@ -129,14 +129,14 @@ void SendAndHangUp(uint16_t port, std::string_view request) {
   socket.close();
 }
 
-http::request<http::string_body> Request(http::verb method, std::string target) {
-  http::request<http::string_body> request(method, target, 11);
-  request.set(http::field::host, "test");
+bhttp::request<bhttp::string_body> Request(bhttp::verb method, std::string target) {
+  bhttp::request<bhttp::string_body> request(method, target, 11);
+  request.set(bhttp::field::host, "test");
   return request;
 }
 
-http::request<http::string_body> Get(std::string target) {
-  return Request(http::verb::get, std::move(target));
+bhttp::request<bhttp::string_body> Get(std::string target) {
+  return Request(bhttp::verb::get, std::move(target));
 }
 
 nlohmann::json JsonOf(const StringResponse& response) {
@@ -171,13 +171,13 @@ class StaticHandlerTest : public ::testing::Test {
   }
 
   void Start() {
-    server::StreamHandler handler = [this](server::Exchange& exchange) { return Serve(exchange); };
-    server::ServerOptions options;
-    options.access_log = [this](const server::AccessLogEntry& entry) {
+    http::StreamHandler handler = [this](http::Exchange& exchange) { return Serve(exchange); };
+    http::ServerOptions options;
+    options.access_log = [this](const http::AccessLogEntry& entry) {
       std::lock_guard lock(log_mutex_);
       log_.push_back(entry);
     };
-    server_ = std::make_unique<server::HttpServer>(io_, std::move(options), handler);
+    server_ = std::make_unique<http::HttpServer>(io_, std::move(options), handler);
     Result<void> listening = server_->Listen({"127.0.0.1", 0});
     ASSERT_TRUE(listening.has_value()) << listening.error().ToString();
     port_ = server_->local_endpoint().port;
@@ -204,7 +204,7 @@ class StaticHandlerTest : public ::testing::Test {
   }
 
   // Waits until the access log has `count` entries (it is written after each exchange ends).
-  std::vector<server::AccessLogEntry> LogOf(size_t count) {
+  std::vector<http::AccessLogEntry> LogOf(size_t count) {
     auto deadline = std::chrono::steady_clock::now() + kWait;
     while (true) {
       {
@@ -215,7 +215,7 @@ class StaticHandlerTest : public ::testing::Test {
     }
   }
 
-  net::awaitable<void> Serve(server::Exchange& exchange) {
+  net::awaitable<void> Serve(http::Exchange& exchange) {
     RecordingExchange recorder(exchange, chunks_);
     std::string_view target = exchange.request().target;
     co_await ServeStatic(recorder, site_fd_, target, options_);
@@ -230,10 +230,10 @@ class StaticHandlerTest : public ::testing::Test {
   net::io_context io_;
   net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(io_);
   std::vector<std::thread> threads_;
-  std::unique_ptr<server::HttpServer> server_;
+  std::unique_ptr<http::HttpServer> server_;
   uint16_t port_ = 0;
   std::mutex log_mutex_;
-  std::vector<server::AccessLogEntry> log_;
+  std::vector<http::AccessLogEntry> log_;
 };
 
 TEST(HttpDateTest, FormatsImfFixdateRoundingDown) {
@@ -266,12 +266,12 @@ TEST_F(StaticHandlerTest, ServesIndexHtmlAtTheRoot) {
   StringResponse response = client.Send(Get("/"));
   EXPECT_EQ(response.result_int(), 200);
   EXPECT_EQ(response.body(), "<h1>home</h1>");
-  EXPECT_EQ(response[http::field::content_type], "text/html; charset=utf-8");
-  EXPECT_EQ(response[http::field::content_length], "13");
-  EXPECT_EQ(response[http::field::cache_control], "no-cache");
-  EXPECT_EQ(response[http::field::last_modified], "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(response[bhttp::field::content_type], "text/html; charset=utf-8");
+  EXPECT_EQ(response[bhttp::field::content_length], "13");
+  EXPECT_EQ(response[bhttp::field::cache_control], "no-cache");
+  EXPECT_EQ(response[bhttp::field::last_modified], "Sun, 06 Nov 1994 08:49:37 GMT");
   EXPECT_EQ(response["X-Content-Type-Options"], "nosniff");
-  std::string etag(response[http::field::etag]);
+  std::string etag(response[bhttp::field::etag]);
   EXPECT_GE(etag.size(), 3u);
   EXPECT_EQ(etag.front(), '"');
   EXPECT_EQ(etag.back(), '"');
@@ -284,8 +284,8 @@ TEST_F(StaticHandlerTest, ServesANestedFileWithItsContentType) {
   StringResponse response = client.Send(Get("/assets/app.css?v=3"));
   EXPECT_EQ(response.result_int(), 200);
   EXPECT_EQ(response.body(), "body { margin: 0 }");
-  EXPECT_EQ(response[http::field::content_type], "text/css; charset=utf-8");
-  EXPECT_EQ(response[http::field::cache_control], "public, max-age=300");
+  EXPECT_EQ(response[bhttp::field::content_type], "text/css; charset=utf-8");
+  EXPECT_EQ(response[bhttp::field::cache_control], "public, max-age=300");
 }
 
 TEST_F(StaticHandlerTest, StreamsALargeFileInChunks) {
@@ -293,8 +293,8 @@ TEST_F(StaticHandlerTest, StreamsALargeFileInChunks) {
   Client client(port_);
   StringResponse response = client.Send(Get("/big.bin"));
   EXPECT_EQ(response.result_int(), 200);
-  EXPECT_EQ(response[http::field::content_length], std::to_string(kBigSize));
-  EXPECT_EQ(response[http::field::content_type], "application/octet-stream");
+  EXPECT_EQ(response[bhttp::field::content_length], std::to_string(kBigSize));
+  EXPECT_EQ(response[bhttp::field::content_type], "application/octet-stream");
   ASSERT_EQ(response.body().size(), big_.size());
   EXPECT_TRUE(response.body() == big_) << "the body differs from the file";
 
@@ -312,7 +312,7 @@ TEST_F(StaticHandlerTest, StreamsALargeFileInChunks) {
 TEST_F(StaticHandlerTest, StopsWhenTheClientGoesAway) {
   Start();
   SendAndHangUp(port_, "GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n");
-  std::vector<server::AccessLogEntry> log = LogOf(1);
+  std::vector<http::AccessLogEntry> log = LogOf(1);
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].status, 200);
   EXPECT_LT(log[0].bytes_sent, kBigSize);
@@ -326,10 +326,10 @@ TEST_F(StaticHandlerTest, StopsWhenTheClientGoesAway) {
 TEST_F(StaticHandlerTest, HeadSendsTheHeadWithoutTheBody) {
   Start();
   Client client(port_);
-  StringResponse head = client.Send(Request(http::verb::head, "/big.bin"));
+  StringResponse head = client.Send(Request(bhttp::verb::head, "/big.bin"));
   EXPECT_EQ(head.result_int(), 200);
-  EXPECT_EQ(head[http::field::content_length], std::to_string(kBigSize));
-  EXPECT_FALSE(head[http::field::etag].empty());
+  EXPECT_EQ(head[bhttp::field::content_length], std::to_string(kBigSize));
+  EXPECT_FALSE(head[bhttp::field::etag].empty());
   // Had any body bytes been sent, they would be read as the next response and fail to parse.
   StringResponse next = client.Send(Get("/assets/app.css"));
   EXPECT_EQ(next.result_int(), 200);
@@ -340,21 +340,21 @@ TEST_F(StaticHandlerTest, AnswersNotModifiedWhenTheETagMatches) {
   Start();
   Client client(port_);
   StringResponse first = client.Send(Get("/assets/app.css"));
-  std::string etag(first[http::field::etag]);
+  std::string etag(first[bhttp::field::etag]);
   ASSERT_FALSE(etag.empty());
 
   auto conditional = Get("/assets/app.css");
-  conditional.set(http::field::if_none_match, "\"other\", " + etag);
+  conditional.set(bhttp::field::if_none_match, "\"other\", " + etag);
   StringResponse not_modified = client.Send(conditional);
   EXPECT_EQ(not_modified.result_int(), 304);
-  EXPECT_EQ(not_modified[http::field::etag], etag);
-  EXPECT_EQ(not_modified[http::field::cache_control], "public, max-age=300");
+  EXPECT_EQ(not_modified[bhttp::field::etag], etag);
+  EXPECT_EQ(not_modified[bhttp::field::cache_control], "public, max-age=300");
   EXPECT_EQ(not_modified.body(), "");
-  EXPECT_EQ(not_modified.count(http::field::last_modified), 0u);
-  EXPECT_EQ(not_modified.count(http::field::content_type), 0u);
+  EXPECT_EQ(not_modified.count(bhttp::field::last_modified), 0u);
+  EXPECT_EQ(not_modified.count(bhttp::field::content_type), 0u);
 
   auto stale = Get("/assets/app.css");
-  stale.set(http::field::if_none_match, "\"other\"");
+  stale.set(bhttp::field::if_none_match, "\"other\"");
   StringResponse full = client.Send(stale);
   EXPECT_EQ(full.result_int(), 200);
   EXPECT_EQ(full.body(), "body { margin: 0 }");
@@ -364,22 +364,22 @@ TEST_F(StaticHandlerTest, HonoursIfModifiedSinceOnlyWithoutIfNoneMatch) {
   Start();
   Client client(port_);
   auto same = Get("/index.html");
-  same.set(http::field::if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
+  same.set(bhttp::field::if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
   StringResponse not_modified = client.Send(same);
   EXPECT_EQ(not_modified.result_int(), 304);
-  EXPECT_FALSE(not_modified[http::field::etag].empty());
+  EXPECT_FALSE(not_modified[bhttp::field::etag].empty());
 
   auto earlier = Get("/index.html");
-  earlier.set(http::field::if_modified_since, "Sun, 06 Nov 1994 08:49:36 GMT");
+  earlier.set(bhttp::field::if_modified_since, "Sun, 06 Nov 1994 08:49:36 GMT");
   EXPECT_EQ(client.Send(earlier).result_int(), 200);
 
   auto obsolete = Get("/index.html");
-  obsolete.set(http::field::if_modified_since, "Sunday, 06-Nov-94 08:49:37 GMT");
+  obsolete.set(bhttp::field::if_modified_since, "Sunday, 06-Nov-94 08:49:37 GMT");
   EXPECT_EQ(client.Send(obsolete).result_int(), 200);
 
   auto both = Get("/index.html");  // If-None-Match decides: this ETag does not match
-  both.set(http::field::if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
-  both.set(http::field::if_none_match, "\"other\"");
+  both.set(bhttp::field::if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
+  both.set(bhttp::field::if_none_match, "\"other\"");
   StringResponse full = client.Send(both);
   EXPECT_EQ(full.result_int(), 200);
   EXPECT_EQ(full.body(), "<h1>home</h1>");
@@ -390,7 +390,7 @@ TEST_F(StaticHandlerTest, RedirectsADirectoryToItsSlash) {
   Client client(port_);
   StringResponse response = client.Send(Get("/docs?page=2"));
   EXPECT_EQ(response.result_int(), 301);
-  EXPECT_EQ(response[http::field::location], "/docs/?page=2");
+  EXPECT_EQ(response[bhttp::field::location], "/docs/?page=2");
   EXPECT_EQ(response.body(), "");
   StringResponse index = client.Send(Get("/docs/"));
   EXPECT_EQ(index.result_int(), 200);
@@ -402,7 +402,7 @@ TEST_F(StaticHandlerTest, AnswersNotFoundAsJson) {
   Client client(port_);
   StringResponse response = client.Send(Get("/users/42"));
   EXPECT_EQ(response.result_int(), 404);
-  EXPECT_EQ(response[http::field::content_type], "application/json");
+  EXPECT_EQ(response[bhttp::field::content_type], "application/json");
   nlohmann::json body = JsonOf(response);
   EXPECT_EQ(body["error"]["status"], 404);
   EXPECT_EQ(body["error"]["message"], "not found");
@@ -414,7 +414,7 @@ TEST_F(StaticHandlerTest, RefusesAnEscapeWithoutSayingWhatItFound) {
   Client client(port_);
   StringResponse response = client.Send(Get("/%2e%2e/etc/passwd"));
   EXPECT_EQ(response.result_int(), 403);
-  EXPECT_EQ(response[http::field::content_type], "application/json");
+  EXPECT_EQ(response[bhttp::field::content_type], "application/json");
   nlohmann::json body = JsonOf(response);
   EXPECT_EQ(body["error"]["status"], 403);
   EXPECT_EQ(body["error"]["message"], "forbidden");
@@ -427,11 +427,11 @@ TEST_F(StaticHandlerTest, RefusesAnEscapeWithoutSayingWhatItFound) {
 TEST_F(StaticHandlerTest, RefusesOtherMethodsWithAllowAndKeepsTheConnection) {
   Start();
   Client client(port_);
-  auto post = Request(http::verb::post, "/index.html");
+  auto post = Request(bhttp::verb::post, "/index.html");
   post.body() = "name=value";
   StringResponse response = client.Send(post);
   EXPECT_EQ(response.result_int(), 405);
-  EXPECT_EQ(response[http::field::allow], "GET, HEAD");
+  EXPECT_EQ(response[bhttp::field::allow], "GET, HEAD");
   nlohmann::json body = JsonOf(response);
   EXPECT_EQ(body["error"]["status"], 405);
   EXPECT_EQ(body["error"]["message"], "method not allowed");
@@ -445,14 +445,14 @@ TEST_F(StaticHandlerTest, RefusesOtherMethodsWithAllowAndKeepsTheConnection) {
 TEST_F(StaticHandlerTest, RefusesALargePostWithoutReadingItAndCloses) {
   Start();
   Client client(port_);
-  auto post = Request(http::verb::post, "/index.html");
+  auto post = Request(bhttp::verb::post, "/index.html");
   post.body() = std::string(1 << 20, 'x');
   StringResponse response = client.Send(post);
   EXPECT_EQ(response.result_int(), 405);
-  EXPECT_EQ(response[http::field::allow], "GET, HEAD");
+  EXPECT_EQ(response[bhttp::field::allow], "GET, HEAD");
   // Over kStaticDiscardBytes the body stays unread, so the connection cannot be reused.
   EXPECT_FALSE(response.keep_alive());
-  std::vector<server::AccessLogEntry> log = LogOf(1);
+  std::vector<http::AccessLogEntry> log = LogOf(1);
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].bytes_received, 0u);
 }
@@ -477,7 +477,7 @@ TEST_F(StaticHandlerTest, FallsBackToIndexHtmlForClientRoutes) {
   StringResponse route = client.Send(Get("/users/42"));
   EXPECT_EQ(route.result_int(), 200);
   EXPECT_EQ(route.body(), "<h1>home</h1>");
-  EXPECT_EQ(route[http::field::content_type], "text/html; charset=utf-8");
+  EXPECT_EQ(route[bhttp::field::content_type], "text/html; charset=utf-8");
   StringResponse asset = client.Send(Get("/assets/missing.js"));
   EXPECT_EQ(asset.result_int(), 404);
 }

@@ -1,12 +1,12 @@
-#include "server/request_id.h"
+#include "http/request_id.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "server/json_error.h"
+#include "http/json_error.h"
 
-namespace lockstep::server {
+namespace lockstep::http {
 namespace {
 
 TEST(RequestIdTest, AcceptsTokensOfUpTo128SafeCharacters) {
@@ -57,4 +57,4 @@ TEST(HeadersTest, NamesCompareWithoutCase) {
 }
 
 }  // namespace
-}  // namespace lockstep::server
+}  // namespace lockstep::http

@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "server/http_types.h"
+#include "http/http_types.h"
 
-namespace lockstep::server {
+namespace lockstep::http {
 
 // The body above, without a trailing newline.
 std::string JsonErrorBody(int status, std::string_view message, std::string_view request_id);
@@ -26,4 +26,4 @@ Response JsonErrorResponse(int status, std::string_view message, std::string_vie
 // the default message of the errors above.
 std::string_view StatusMessage(int status);
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

@@ -15,9 +15,9 @@
 #include <mutex>
 #include <vector>
 
-#include "server/http_server.h"
+#include "http/http_server.h"
 
-namespace lockstep::server {
+namespace lockstep::http {
 
 // One connection, as the listener sees it. The Post* methods may be called from any thread;
 // they act on the connection's own strand.
@@ -71,4 +71,4 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   std::vector<std::function<void()>> on_stopped;  // run once each when stopped
 };
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

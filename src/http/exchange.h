@@ -23,9 +23,9 @@
 // clang-format on
 
 #include "base/error.h"
-#include "server/http_types.h"
+#include "http/http_types.h"
 
-namespace lockstep::server {
+namespace lockstep::http {
 
 class Exchange {
  public:
@@ -77,4 +77,4 @@ using SimpleHandler = std::function<Response(const Request&)>;
 // Adapts a SimpleHandler. `max_body_bytes` is in addition to the server's own limit.
 StreamHandler MakeSimpleHandler(SimpleHandler handler, uint64_t max_body_bytes = 1 << 20);
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

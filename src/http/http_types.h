@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace lockstep::server {
+namespace lockstep::http {
 
 // Header fields in arrival order. Names compare without regard to case (RFC 9110); a name may
 // occur more than once.
@@ -82,4 +82,4 @@ struct AccessLogEntry {
   std::string peer;
 };
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

@@ -25,14 +25,14 @@
 #include <vector>
 
 #include "base/error.h"
-#include "server/exchange.h"
-#include "server/http_types.h"
+#include "http/exchange.h"
+#include "http/http_types.h"
 
 namespace boost::asio {
 class io_context;
 }  // namespace boost::asio
 
-namespace lockstep::server {
+namespace lockstep::http {
 
 // An address and port to listen on. The address is numeric (IPv4 or IPv6); port 0 asks the
 // operating system for a free port.
@@ -101,4 +101,4 @@ class HttpServer {
   std::shared_ptr<State> state_;
 };
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

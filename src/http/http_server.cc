@@ -1,5 +1,5 @@
 // The listener side of HttpServer: binding, the accept loop, and bounded graceful shutdown.
-#include "server/http_server.h"
+#include "http/http_server.h"
 
 #include <fmt/format.h>
 
@@ -10,9 +10,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 
-#include "server/server_state.h"
+#include "http/server_state.h"
 
-namespace lockstep::server {
+namespace lockstep::http {
 namespace {
 
 namespace net = boost::asio;
@@ -223,4 +223,4 @@ size_t HttpServer::active_connections() const {
   return state_->connections.size();
 }
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

@@ -24,17 +24,17 @@
 #include <optional>
 #include <string>
 
-#include "server/exchange.h"
-#include "server/json_error.h"
-#include "server/request_id.h"
-#include "server/server_state.h"
+#include "http/exchange.h"
+#include "http/json_error.h"
+#include "http/request_id.h"
+#include "http/server_state.h"
 
-namespace lockstep::server {
+namespace lockstep::http {
 namespace {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
@@ -68,15 +68,15 @@ bool HasNoBody(std::string_view method, int status) {
 // Whether `ec` is the parser rejecting the request (bad method, target, version, field,
 // Content-Length, chunk), as opposed to the connection ending or timing out.
 bool IsParseError(const boost::system::error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_target).category() &&
-         ec != http::error::end_of_stream && ec != http::error::partial_message &&
-         ec != http::error::need_buffer;
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+         ec != bhttp::error::need_buffer;
 }
 
 // Maps a failed read of a request head to the status to answer, or 0 to just close.
 int StatusForHeadError(const boost::system::error_code& ec) {
-  if (ec == http::error::header_limit) return 431;
-  if (ec == http::error::body_limit) return 413;
+  if (ec == bhttp::error::header_limit) return 431;
+  if (ec == bhttp::error::body_limit) return 413;
   return IsParseError(ec) ? 400 : 0;
 }
 
@@ -109,14 +109,14 @@ class SessionExchange final : public Exchange {
   void Log();
 
   Session& session_;
-  std::optional<http::request_parser<http::buffer_body>> parser_;
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> parser_;
   RequestHead head_;
   bool request_keep_alive_ = false;
   bool expect_continue_ = false;
   std::string body_buffer_;
 
-  std::optional<http::response<http::buffer_body>> response_;
-  std::optional<http::response_serializer<http::buffer_body>> serializer_;
+  std::optional<bhttp::response<bhttp::buffer_body>> response_;
+  std::optional<bhttp::response_serializer<bhttp::buffer_body>> serializer_;
   bool head_sent_ = false;
   bool body_finished_ = false;
   bool no_body_ = false;
@@ -207,8 +207,8 @@ net::awaitable<bool> SessionExchange::Serve() {
   parser_->body_limit(options.max_body_bytes);
   boost::system::error_code ec;
   session_.stream_.expires_after(options.header_timeout);
-  co_await http::async_read_header(session_.stream_, session_.buffer_, *parser_,
-                                   net::redirect_error(net::use_awaitable, ec));
+  co_await bhttp::async_read_header(session_.stream_, session_.buffer_, *parser_,
+                                    net::redirect_error(net::use_awaitable, ec));
   started_ = Clock::now();
   head_.peer = session_.peer_;
   if (ec) {
@@ -220,7 +220,7 @@ net::awaitable<bool> SessionExchange::Serve() {
     co_return false;
   }
 
-  http::request<http::buffer_body>& request = parser_->get();
+  bhttp::request<bhttp::buffer_body>& request = parser_->get();
   head_.method = std::string(request.method_string());
   head_.target = std::string(request.target());
   head_.version = static_cast<int>(request.version());
@@ -298,12 +298,12 @@ net::awaitable<Result<std::string_view>> SessionExchange::ReadBodyChunk(size_t m
     body.data = body_buffer_.data();
     body.size = max_bytes;
     session_.stream_.expires_after(session_.state_->options.body_timeout);
-    co_await http::async_read_some(session_.stream_, session_.buffer_, *parser_,
-                                   net::redirect_error(net::use_awaitable, ec));
+    co_await bhttp::async_read_some(session_.stream_, session_.buffer_, *parser_,
+                                    net::redirect_error(net::use_awaitable, ec));
     got = max_bytes - body.size;
-    if (ec == http::error::need_buffer) ec = {};
+    if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
-      if (ec == http::error::body_limit) {
+      if (ec == bhttp::error::body_limit) {
         Break(413);
         co_return Fail(ErrorCode::kInvalidArgument, "the request body is too large");
       }
@@ -328,7 +328,7 @@ Result<void> SessionExchange::PrepareHead(int status, Headers headers,
   declared_length_ = content_length;
 
   response_.emplace();
-  http::response<http::buffer_body>& response = *response_;
+  bhttp::response<bhttp::buffer_body>& response = *response_;
   response.result(static_cast<unsigned>(status));
   response.version(head_.version >= 11 ? 11 : 10);
   for (auto& [name, value] : headers.fields()) {
@@ -355,13 +355,13 @@ net::awaitable<Result<void>> SessionExchange::WriteSerializer(bool header_only) 
   boost::system::error_code ec;
   session_.stream_.expires_after(session_.state_->options.write_timeout);
   if (header_only) {
-    co_await http::async_write_header(session_.stream_, *serializer_,
-                                      net::redirect_error(net::use_awaitable, ec));
+    co_await bhttp::async_write_header(session_.stream_, *serializer_,
+                                       net::redirect_error(net::use_awaitable, ec));
   } else {
-    co_await http::async_write(session_.stream_, *serializer_,
-                               net::redirect_error(net::use_awaitable, ec));
+    co_await bhttp::async_write(session_.stream_, *serializer_,
+                                net::redirect_error(net::use_awaitable, ec));
   }
-  if (ec == http::error::need_buffer) ec = {};
+  if (ec == bhttp::error::need_buffer) ec = {};
   if (ec) {
     Break(0);
     co_return Fail(ErrorCode::kCancelled, "the client is gone or does not read");
@@ -456,4 +456,4 @@ void StartConnection(std::shared_ptr<HttpServer::State> state, tcp::socket socke
   net::co_spawn(executor, session->Run(session), net::detached);
 }
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

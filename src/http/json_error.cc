@@ -1,8 +1,8 @@
-#include "server/json_error.h"
+#include "http/json_error.h"
 
 #include <nlohmann/json.hpp>
 
-namespace lockstep::server {
+namespace lockstep::http {
 
 std::string JsonErrorBody(int status, std::string_view message, std::string_view request_id) {
   nlohmann::ordered_json body = {{"error",
@@ -67,4 +67,4 @@ std::string_view StatusMessage(int status) {
   }
 }
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

@@ -2,10 +2,10 @@
 #include <memory>
 #include <string>
 
-#include "server/exchange.h"
-#include "server/json_error.h"
+#include "http/exchange.h"
+#include "http/json_error.h"
 
-namespace lockstep::server {
+namespace lockstep::http {
 namespace {
 
 namespace net = boost::asio;
@@ -45,4 +45,4 @@ StreamHandler MakeSimpleHandler(SimpleHandler handler, uint64_t max_body_bytes) 
   };
 }
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

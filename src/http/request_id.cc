@@ -1,4 +1,4 @@
-#include "server/request_id.h"
+#include "http/request_id.h"
 
 #include <openssl/rand.h>
 #include <sys/random.h>
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <random>
 
-namespace lockstep::server {
+namespace lockstep::http {
 namespace {
 
 constexpr size_t kMaxRequestIdLength = 128;
@@ -60,4 +60,4 @@ std::string RequestIdFor(std::string_view incoming) {
   return IsValidRequestId(incoming) ? std::string(incoming) : NewRequestId();
 }
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

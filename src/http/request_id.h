@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace lockstep::server {
+namespace lockstep::http {
 
 // Whether `id` may be passed on as a request id: 1 to 128 characters of [A-Za-z0-9._-].
 bool IsValidRequestId(std::string_view id);
@@ -16,4 +16,4 @@ std::string NewRequestId();
 // `incoming` when it is valid, otherwise NewRequestId().
 std::string RequestIdFor(std::string_view incoming);
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

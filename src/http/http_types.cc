@@ -1,8 +1,8 @@
-#include "server/http_types.h"
+#include "http/http_types.h"
 
 #include <algorithm>
 
-namespace lockstep::server {
+namespace lockstep::http {
 namespace {
 
 char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -34,4 +34,4 @@ size_t Headers::Remove(std::string_view name) {
   return std::erase_if(fields_, [&](const Field& field) { return SameName(field.first, name); });
 }
 
-}  // namespace lockstep::server
+}  // namespace lockstep::http

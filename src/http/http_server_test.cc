@@ -1,4 +1,4 @@
-#include "server/http_server.h"
+#include "http/http_server.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -22,15 +22,15 @@
 #include <stdexcept>
 #include <thread>
 
-namespace lockstep::server {
+namespace lockstep::http {
 namespace {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
 using std::chrono::milliseconds;
-using StringResponse = http::response<http::string_body>;
+using StringResponse = bhttp::response<bhttp::string_body>;
 
 constexpr milliseconds kWait{10'000};  // the longest any test waits for an event
 
@@ -108,16 +108,16 @@ class Client {
     net::write(socket_, net::buffer(bytes.data(), bytes.size()));
   }
 
-  StringResponse Send(http::request<http::string_body> request) {
+  StringResponse Send(bhttp::request<bhttp::string_body> request) {
     request.prepare_payload();
-    http::write(socket_, request);
+    bhttp::write(socket_, request);
     return Read();
   }
 
   StringResponse Read(uint64_t body_limit = 1 << 20) {
-    http::response_parser<http::string_body> parser;
+    bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(body_limit);
-    http::read(socket_, buffer_, parser);
+    bhttp::read(socket_, buffer_, parser);
     return parser.release();
   }
 
@@ -143,9 +143,9 @@ class Client {
   beast::flat_buffer buffer_;
 };
 
-http::request<http::string_body> Get(std::string target) {
-  http::request<http::string_body> request(http::verb::get, target, 11);
-  request.set(http::field::host, "test");
+bhttp::request<bhttp::string_body> Get(std::string target) {
+  bhttp::request<bhttp::string_body> request(bhttp::verb::get, target, 11);
+  request.set(bhttp::field::host, "test");
   return request;
 }
 
@@ -217,13 +217,13 @@ TEST_F(HttpServerTest, AnswersASimpleRequest) {
   Start(EchoHandler());
   Client client(port_);
   auto request = Get("/hello?x=1");
-  request.method(http::verb::post);
+  request.method(bhttp::verb::post);
   request.body() = "payload";
   StringResponse response = client.Send(request);
   EXPECT_EQ(response.result_int(), 200);
   EXPECT_EQ(response.body(), "POST /hello?x=1 payload");
-  EXPECT_EQ(response[http::field::content_type], "text/plain");
-  EXPECT_EQ(response[http::field::content_length], "23");
+  EXPECT_EQ(response[bhttp::field::content_type], "text/plain");
+  EXPECT_EQ(response[bhttp::field::content_length], "23");
 
   std::vector<AccessLogEntry> log = LogOf(1);
   ASSERT_EQ(log.size(), 1u);
@@ -286,7 +286,7 @@ TEST_F(HttpServerTest, AnswersHugeHeadersWith431) {
   StringResponse response = client.Send(request);
   EXPECT_EQ(response.result_int(), 431);
   EXPECT_FALSE(response.keep_alive());
-  EXPECT_EQ(response[http::field::content_type], "application/json");
+  EXPECT_EQ(response[bhttp::field::content_type], "application/json");
   nlohmann::json error = ErrorOf(response);
   EXPECT_EQ(error["error"]["status"], 431);
   EXPECT_EQ(error["error"]["message"], "request header fields too large");
@@ -327,7 +327,7 @@ TEST_F(HttpServerTest, ASimpleHandlersOwnLimitAlsoAnswers413) {
   Start(MakeSimpleHandler([](const Request&) { return Response{}; }, /*max_body_bytes=*/10));
   Client client(port_);
   auto request = Get("/");
-  request.method(http::verb::put);
+  request.method(bhttp::verb::put);
   request.body() = std::string(11, 'b');
   EXPECT_EQ(client.Send(request).result_int(), 413);
 }
@@ -468,7 +468,7 @@ TEST_F(HttpServerTest, StopLetsAnExchangeInProgressFinishAndRefusesNewConnection
   });
   Client busy(port_);
   Client idle(port_);
-  http::write(busy.socket(), Get("/slow"));
+  bhttp::write(busy.socket(), Get("/slow"));
   ASSERT_TRUE(gate_.WaitUntilEntered());
   // The idle client's connection must be accepted before Stop for the test to mean anything.
   ASSERT_TRUE(WaitUntil([&] { return server_->active_connections() == 2u; }));
@@ -507,7 +507,7 @@ TEST_F(HttpServerTest, StopClosesWhatIsLeftAtTheDeadline) {
     (void)co_await exchange.Respond(std::move(response));
   });
   Client client(port_);
-  http::write(client.socket(), Get("/stuck"));
+  bhttp::write(client.socket(), Get("/stuck"));
   ASSERT_TRUE(gate_.WaitUntilEntered());
   Notification stopped;
   auto started = std::chrono::steady_clock::now();
@@ -545,4 +545,4 @@ TEST(EndpointTest, ParsesAddressAndPort) {
 }
 
 }  // namespace
-}  // namespace lockstep::server
+}  // namespace lockstep::http

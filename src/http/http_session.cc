@@ -264,8 +264,10 @@ net::awaitable<bool> SessionExchange::Serve() {
     (void)co_await FinishBody();
   }
   Log();
+  // A response that has no body on the wire (HEAD, 204, 304) owes none of its declared
+  // length: the connection stays usable without the handler pretending to send it.
   co_return !broken_ && response_keep_alive_ && body_finished_ && parser_->is_done() &&
-      (!declared_length_ || *declared_length_ == bytes_sent_);
+      (no_body_ || !declared_length_ || *declared_length_ == bytes_sent_);
 }
 
 void SessionExchange::Break(int status) {

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <ctime>
 #include <optional>
@@ -122,23 +121,6 @@ net::awaitable<bool> SendFileBody(http::Exchange& exchange, const StaticFile& fi
   co_return true;
 }
 
-// Accounts for the body of a response to HEAD without reading the file. The Exchange counts
-// body bytes of a HEAD response without sending them, and keeps the connection open only when
-// the count reaches the declared Content-Length; the bytes themselves are never looked at, so
-// a block of zeros stands in for the file. Returns false when the exchange is broken.
-net::awaitable<bool> AccountHeadBody(http::Exchange& exchange, uint64_t size) {
-  static constexpr std::array<char, kStaticChunkBytes> kZeros{};
-  uint64_t counted = 0;
-  while (counted < size) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(kZeros.size(), size - counted));
-    std::string_view chunk(kZeros.data(), n);
-    Result<void> written = co_await exchange.WriteBodyChunk(chunk);
-    if (!written) co_return false;
-    counted += n;
-  }
-  co_return true;
-}
-
 }  // namespace
 
 std::string HttpDate(int64_t unix_ns) {
@@ -239,13 +221,11 @@ net::awaitable<void> ServeStatic(http::Exchange& exchange, int site_root_fd,
   ok.content_length = file.size;
   Result<void> sent = co_await exchange.WriteHead(std::move(ok));
   if (!sent) co_return;
-  bool complete = false;
-  if (is_head) {
-    complete = co_await AccountHeadBody(exchange, file.size);
-  } else {
-    complete = co_await SendFileBody(exchange, file);
+  // A HEAD response carries no body: the exchange owes none of its Content-Length.
+  if (!is_head) {
+    bool complete = co_await SendFileBody(exchange, file);
+    if (!complete) co_return;
   }
-  if (!complete) co_return;
   (void)co_await exchange.FinishBody();
 }
 

@@ -1,0 +1,518 @@
+#include "runtime/proxy.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "server/http_server.h"
+
+namespace lockstep::runtime {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using std::chrono::milliseconds;
+using StringResponse = http::response<http::string_body>;
+using StringRequest = http::request<http::string_body>;
+
+constexpr milliseconds kWait{10'000};  // the longest any test waits for an event
+
+class Notification {
+ public:
+  void Notify() {
+    std::lock_guard lock(mutex_);
+    notified_ = true;
+    cv_.notify_all();
+  }
+  bool WaitFor(milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, limit, [&] { return notified_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool notified_ = false;
+};
+
+// Polls `condition` until it holds or kWait has passed.
+bool WaitUntil(const std::function<bool()>& condition) {
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return true;
+}
+
+void SetReceiveTimeout(tcp::socket& socket) {
+  timeval timeout{static_cast<time_t>(kWait.count() / 1000), 0};
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+}
+
+// The byte at `offset` of the large test bodies.
+char PatternByte(uint64_t offset) { return static_cast<char>((offset * 31 + 7) % 251); }
+
+// A blocking client; reads give up after kWait.
+class Client {
+ public:
+  explicit Client(uint16_t port) : socket_(io_) {
+    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    SetReceiveTimeout(socket_);
+  }
+
+  StringResponse Send(StringRequest request, uint64_t body_limit = 1 << 20) {
+    request.prepare_payload();
+    http::write(socket_, request);
+    return Read(body_limit);
+  }
+
+  StringResponse Read(uint64_t body_limit = 1 << 20) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(body_limit);
+    http::read(socket_, buffer_, parser);
+    return parser.release();
+  }
+
+  tcp::socket& socket() { return socket_; }
+  beast::flat_buffer& buffer() { return buffer_; }
+
+ private:
+  net::io_context io_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+};
+
+StringRequest MakeRequest(http::verb verb, std::string target) {
+  StringRequest request(verb, target, 11);
+  request.set(http::field::host, "gateway.test");
+  return request;
+}
+
+// An upstream written with raw sockets, for behaviour HttpServer would not show: it accepts
+// connections one after another on its own thread and runs `script` on each.
+class RawUpstream {
+ public:
+  using Script = std::function<void(tcp::socket&, int index)>;
+
+  RawUpstream(int connections, Script script) : acceptor_(io_, {tcp::v4(), 0}) {
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this, connections, script = std::move(script)] {
+      for (int i = 0; i < connections; ++i) {
+        tcp::socket socket(io_);
+        boost::system::error_code ec;
+        acceptor_.accept(socket, ec);
+        if (ec) return;
+        SetReceiveTimeout(socket);
+        accepted_++;
+        script(socket, i);
+      }
+    });
+  }
+  ~RawUpstream() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    thread_.join();
+  }
+
+  uint16_t port() const { return port_; }
+  int accepted() const { return accepted_; }
+
+  // Reads one request head (no body); false when the peer closed or the read timed out.
+  static bool ReadHead(tcp::socket& socket, std::string& buffer) {
+    boost::system::error_code ec;
+    size_t n = net::read_until(socket, net::dynamic_buffer(buffer), "\r\n\r\n", ec);
+    if (ec) return false;
+    buffer.erase(0, n);
+    return true;
+  }
+  static void Write(tcp::socket& socket, std::string_view bytes) {
+    boost::system::error_code ec;
+    net::write(socket, net::buffer(bytes.data(), bytes.size()), ec);
+  }
+  // Waits until the peer closes (or the read times out).
+  static void WaitForClose(tcp::socket& socket) {
+    std::array<char, 256> scratch;
+    boost::system::error_code ec;
+    while (!ec) socket.read_some(net::buffer(scratch), ec);
+  }
+
+ private:
+  net::io_context io_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+// A port nothing listens on: bound once, then released.
+uint16_t ClosedPort() {
+  net::io_context io;
+  tcp::acceptor acceptor(io, {tcp::v4(), 0});
+  return acceptor.local_endpoint().port();
+}
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  ProxyTest() : work_(net::make_work_guard(io_)), pool_(std::make_unique<UpstreamPool>(io_)) {
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    for (auto* server : {gateway_.get(), upstream_.get()}) {
+      if (!server) continue;
+      Notification stopped;
+      server->Stop(milliseconds(2000), [&] { stopped.Notify(); });
+      EXPECT_TRUE(stopped.WaitFor(kWait));
+    }
+    pool_.reset();
+    work_.reset();
+    io_.stop();
+    for (auto& thread : threads_) thread.join();
+    gateway_.reset();
+    upstream_.reset();
+  }
+
+  // Starts an upstream HttpServer with `handler`; its access log records the peers.
+  uint16_t StartUpstream(server::StreamHandler handler) {
+    server::ServerOptions options;
+    options.access_log = [this](const server::AccessLogEntry& entry) {
+      std::lock_guard lock(mutex_);
+      upstream_log_.push_back(entry);
+    };
+    upstream_ = std::make_unique<server::HttpServer>(io_, options, std::move(handler));
+    EXPECT_TRUE(upstream_->Listen({"127.0.0.1", 0}).has_value());
+    return upstream_->local_endpoint().port;
+  }
+
+  // Starts the gateway, proxying everything to 127.0.0.1:`port` as `target`.
+  void StartGateway(uint16_t port, std::string target = "/upstream",
+                    server::ServerOptions server_options = {}) {
+    upstream_target_ = {"127.0.0.1", port, std::move(target), "app"};
+    server::StreamHandler handler = [this](server::Exchange& exchange) -> net::awaitable<void> {
+      co_await Proxy(exchange, *pool_, upstream_target_, proxy_options_);
+    };
+    gateway_ = std::make_unique<server::HttpServer>(io_, server_options, std::move(handler));
+    ASSERT_TRUE(gateway_->Listen({"127.0.0.1", 0}).has_value());
+    gateway_port_ = gateway_->local_endpoint().port;
+  }
+
+  std::vector<server::AccessLogEntry> UpstreamLogOf(size_t count) {
+    EXPECT_TRUE(WaitUntil([&] {
+      std::lock_guard lock(mutex_);
+      return upstream_log_.size() >= count;
+    }));
+    std::lock_guard lock(mutex_);
+    return upstream_log_;
+  }
+
+  net::io_context io_;
+  net::executor_work_guard<net::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+  std::unique_ptr<UpstreamPool> pool_;
+  std::unique_ptr<server::HttpServer> upstream_;
+  std::unique_ptr<server::HttpServer> gateway_;
+  Upstream upstream_target_;
+  ProxyOptions proxy_options_;
+  uint16_t gateway_port_ = 0;
+  std::mutex mutex_;
+  std::vector<server::AccessLogEntry> upstream_log_;
+};
+
+// Answers with what it saw: method, target, body and every header, as JSON.
+server::StreamHandler EchoJson() {
+  return server::MakeSimpleHandler([](const server::Request& request) {
+    nlohmann::json headers = nlohmann::json::object();
+    for (const auto& [name, value] : request.head.headers.fields()) {
+      std::string lower = name;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      headers[lower] = value;
+    }
+    nlohmann::json seen = {{"method", request.head.method},
+                           {"target", request.head.target},
+                           {"body", request.body},
+                           {"headers", headers}};
+    server::Response response;
+    response.headers.Set("Content-Type", "application/json");
+    response.headers.Set("X-Upstream", "yes");
+    response.headers.Set("Proxy-Authenticate", "Basic");
+    response.headers.Set("Upgrade", "h2c");
+    response.body = seen.dump();
+    return response;
+  });
+}
+
+TEST_F(ProxyTest, ForwardsAGetToTheGivenTarget) {
+  StartGateway(StartUpstream(EchoJson()), "/rewritten?x=1");
+  Client client(gateway_port_);
+  StringResponse response = client.Send(MakeRequest(http::verb::get, "/api/anything"));
+  ASSERT_EQ(response.result_int(), 200u);
+  nlohmann::json seen = nlohmann::json::parse(response.body());
+  EXPECT_EQ(seen["method"], "GET");
+  EXPECT_EQ(seen["target"], "/rewritten?x=1");
+  EXPECT_EQ(seen["body"], "");
+  EXPECT_EQ(response[http::field::content_type], "application/json");
+}
+
+TEST_F(ProxyTest, ForwardsAPostWithItsBody) {
+  StartGateway(StartUpstream(EchoJson()));
+  Client client(gateway_port_);
+  StringRequest request = MakeRequest(http::verb::post, "/api/items");
+  request.body() = "name=widget";
+  StringResponse response = client.Send(request);
+  ASSERT_EQ(response.result_int(), 200u);
+  nlohmann::json seen = nlohmann::json::parse(response.body());
+  EXPECT_EQ(seen["method"], "POST");
+  EXPECT_EQ(seen["body"], "name=widget");
+  EXPECT_EQ(seen["headers"]["content-length"], "11");
+}
+
+TEST_F(ProxyTest, ForwardsAChunkedRequestBodyChunked) {
+  StartGateway(StartUpstream(EchoJson()));
+  Client client(gateway_port_);
+  std::string raw =
+      "PUT /x HTTP/1.1\r\nHost: gateway.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  net::write(client.socket(), net::buffer(raw));
+  StringResponse response = client.Read();
+  ASSERT_EQ(response.result_int(), 200u);
+  nlohmann::json seen = nlohmann::json::parse(response.body());
+  EXPECT_EQ(seen["body"], "hello world");
+  EXPECT_EQ(seen["headers"]["transfer-encoding"], "chunked");
+  EXPECT_FALSE(seen["headers"].contains("content-length"));
+}
+
+TEST_F(ProxyTest, SetsForwardingHeadersAndDropsHopByHopOnes) {
+  StartGateway(StartUpstream(EchoJson()));
+  Client client(gateway_port_);
+  StringRequest request = MakeRequest(http::verb::get, "/h");
+  request.set(http::field::host, "example.test:8080");
+  request.set(http::field::connection, "keep-alive, X-Hop");
+  request.set("X-Hop", "1");
+  request.set("Keep-Alive", "timeout=5");
+  request.set("Proxy-Authorization", "Basic Zm9v");
+  request.set("TE", "trailers");
+  request.set("Upgrade", "websocket");
+  request.set("X-Forwarded-For", "10.0.0.1");
+  request.set("X-Forwarded-Proto", "spoofed");
+  request.set("X-Custom", "kept");
+  StringResponse response = client.Send(request);
+  ASSERT_EQ(response.result_int(), 200u);
+  nlohmann::json headers = nlohmann::json::parse(response.body())["headers"];
+  EXPECT_EQ(headers["x-custom"], "kept");
+  EXPECT_EQ(headers["host"], "example.test:8080");
+  EXPECT_EQ(headers["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
+  EXPECT_EQ(headers["x-forwarded-proto"], "http");
+  EXPECT_EQ(headers["x-forwarded-host"], "example.test:8080");
+  std::string request_id(response["X-Request-Id"]);
+  EXPECT_FALSE(request_id.empty());
+  EXPECT_EQ(headers["x-request-id"], request_id);
+  for (const char* hop : {"x-hop", "keep-alive", "proxy-authorization", "te", "upgrade"}) {
+    EXPECT_FALSE(headers.contains(hop)) << hop;
+  }
+  EXPECT_EQ(headers.value("connection", "").find("X-Hop"), std::string::npos);
+  // The response's hop-by-hop fields stay between the gateway and the upstream.
+  EXPECT_EQ(response["X-Upstream"], "yes");
+  EXPECT_EQ(response.count("Proxy-Authenticate"), 0u);
+  EXPECT_EQ(response.count(http::field::upgrade), 0u);
+}
+
+TEST_F(ProxyTest, StreamsA20MegabyteBodyBothWays) {
+  constexpr uint64_t kSize = 20 << 20;
+  uint16_t port = StartUpstream([](server::Exchange& exchange) -> net::awaitable<void> {
+    // Check the request body as it arrives, then answer with as many bytes, chunk by chunk.
+    uint64_t received = 0;
+    bool intact = true;
+    while (true) {
+      Result<std::string_view> chunk = co_await exchange.ReadBodyChunk(50'000);
+      if (!chunk) co_return;
+      if (chunk->empty()) break;
+      for (char c : *chunk) intact = intact && c == PatternByte(received++);
+    }
+    server::ResponseHead head;
+    head.headers.Set("X-Received", std::to_string(received));
+    head.headers.Set("X-Intact", intact ? "yes" : "no");
+    if (!co_await exchange.WriteHead(head)) co_return;  // chunked
+    std::string piece;
+    for (uint64_t sent = 0; sent < kSize;) {
+      piece.clear();
+      for (size_t i = 0; i < 70'000 && sent < kSize; ++i) piece.push_back(PatternByte(sent++));
+      if (!co_await exchange.WriteBodyChunk(piece)) co_return;
+    }
+    (void)co_await exchange.FinishBody();
+  });
+  StartGateway(port);
+  Client client(gateway_port_);
+  StringRequest request = MakeRequest(http::verb::post, "/big");
+  request.body().resize(kSize);
+  for (uint64_t i = 0; i < kSize; ++i) request.body()[i] = PatternByte(i);
+  StringResponse response = client.Send(std::move(request), kSize + 1);
+  ASSERT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(response["X-Received"], std::to_string(kSize));
+  EXPECT_EQ(response["X-Intact"], "yes");
+  EXPECT_TRUE(response.chunked());
+  ASSERT_EQ(response.body().size(), kSize);
+  bool intact = true;
+  for (uint64_t i = 0; i < kSize; ++i) intact = intact && response.body()[i] == PatternByte(i);
+  EXPECT_TRUE(intact);
+}
+
+TEST_F(ProxyTest, ReusesTheUpstreamConnectionAcrossRequests) {
+  StartGateway(StartUpstream(EchoJson()));
+  constexpr int kRequests = 5;
+  for (int i = 0; i < kRequests; ++i) {
+    Client client(gateway_port_);  // a new client connection each time
+    StringResponse response = client.Send(MakeRequest(http::verb::get, "/again"));
+    ASSERT_EQ(response.result_int(), 200u);
+  }
+  std::vector<server::AccessLogEntry> log = UpstreamLogOf(kRequests);
+  std::set<std::string> peers;
+  for (const auto& entry : log) peers.insert(entry.peer);
+  EXPECT_EQ(peers.size(), 1u);
+  EXPECT_EQ(pool_->stats().connects, 1u);
+  EXPECT_EQ(pool_->stats().reuses, uint64_t{kRequests - 1});
+  EXPECT_EQ(pool_->idle_connections(), 1u);
+}
+
+TEST_F(ProxyTest, AnswersARefusedConnectWith502AndTheRequestId) {
+  StartGateway(ClosedPort());
+  Client client(gateway_port_);
+  StringResponse response = client.Send(MakeRequest(http::verb::get, "/down"));
+  EXPECT_EQ(response.result_int(), 502u);
+  nlohmann::json error = nlohmann::json::parse(response.body());
+  std::string request_id(response["X-Request-Id"]);
+  EXPECT_FALSE(request_id.empty());
+  EXPECT_EQ(error["error"]["request_id"], request_id);
+  EXPECT_EQ(error["error"]["status"], 502);
+  EXPECT_EQ(response.body().find("127.0.0.1"), std::string::npos);
+  EXPECT_EQ(pool_->stats().connects, 2u);  // a GET is tried once more
+  EXPECT_EQ(pool_->stats().failed_connects, 2u);
+}
+
+TEST_F(ProxyTest, DoesNotRetryAPostOnARefusedConnect) {
+  StartGateway(ClosedPort());
+  Client client(gateway_port_);
+  StringRequest request = MakeRequest(http::verb::post, "/down");
+  request.body() = "once";
+  StringResponse response = client.Send(request);
+  EXPECT_EQ(response.result_int(), 502u);
+  EXPECT_EQ(pool_->stats().connects, 1u);
+  EXPECT_EQ(pool_->stats().failed_connects, 1u);
+}
+
+TEST_F(ProxyTest, AnswersAnUpstreamThatNeverAnswersWith504) {
+  // A listening socket that never accepts: the connect succeeds, no response comes.
+  net::io_context silent_io;
+  tcp::acceptor silent(silent_io, {tcp::v4(), 0});
+  proxy_options_.response_header_timeout = milliseconds(200);
+  StartGateway(silent.local_endpoint().port());
+  Client client(gateway_port_);
+  StringResponse response = client.Send(MakeRequest(http::verb::get, "/slow"));
+  EXPECT_EQ(response.result_int(), 504u);
+  nlohmann::json error = nlohmann::json::parse(response.body());
+  EXPECT_EQ(error["error"]["request_id"], std::string(response["X-Request-Id"]));
+  EXPECT_EQ(pool_->idle_connections(), 0u);
+}
+
+TEST_F(ProxyTest, AbortsTheClientConnectionWhenTheUpstreamBreaksOffItsBody) {
+  RawUpstream raw(1, [](tcp::socket& socket, int) {
+    std::string buffer;
+    if (!RawUpstream::ReadHead(socket, buffer)) return;
+    RawUpstream::Write(socket,
+                       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n");
+    // Closes here, without the last chunk.
+  });
+  StartGateway(raw.port());
+  Client client(gateway_port_);
+  http::write(client.socket(), MakeRequest(http::verb::get, "/cut"));
+  http::response_parser<http::string_body> parser;
+  boost::system::error_code ec;
+  http::read_header(client.socket(), client.buffer(), parser, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(parser.get().result_int(), 200u);
+  http::read(client.socket(), client.buffer(), parser, ec);
+  EXPECT_EQ(ec, http::error::partial_message) << ec.message();  // closed, not completed
+  EXPECT_FALSE(parser.is_done());
+}
+
+TEST_F(ProxyTest, RetriesAGetOnceWhenAReusedConnectionTurnsOutDead) {
+  RawUpstream raw(2, [](tcp::socket& socket, int index) {
+    std::string buffer;
+    if (!RawUpstream::ReadHead(socket, buffer)) return;
+    RawUpstream::Write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+    if (index == 0) {
+      // The next request on this connection finds it closed before any response byte.
+      if (!RawUpstream::ReadHead(socket, buffer)) return;
+      socket.close();
+      return;
+    }
+    RawUpstream::WaitForClose(socket);
+  });
+  StartGateway(raw.port());
+  Client client(gateway_port_);
+  EXPECT_EQ(client.Send(MakeRequest(http::verb::get, "/1")).result_int(), 200u);
+  StringResponse second = client.Send(MakeRequest(http::verb::get, "/2"));
+  EXPECT_EQ(second.result_int(), 200u);
+  EXPECT_EQ(second.body(), "first");
+  EXPECT_EQ(raw.accepted(), 2);
+  EXPECT_EQ(pool_->stats().reuses, 1u);
+  pool_.reset();  // closes the idle connection, ending the upstream's script
+}
+
+TEST_F(ProxyTest, DoesNotRetryAPostWhenAReusedConnectionTurnsOutDead) {
+  RawUpstream raw(1, [](tcp::socket& socket, int) {
+    std::string buffer;
+    if (!RawUpstream::ReadHead(socket, buffer)) return;
+    RawUpstream::Write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    if (!RawUpstream::ReadHead(socket, buffer)) return;
+    socket.close();
+  });
+  StartGateway(raw.port());
+  Client client(gateway_port_);
+  EXPECT_EQ(client.Send(MakeRequest(http::verb::get, "/1")).result_int(), 200u);
+  StringResponse second = client.Send(MakeRequest(http::verb::post, "/2"));
+  EXPECT_EQ(second.result_int(), 502u);
+  EXPECT_EQ(pool_->stats().connects, 1u);
+}
+
+TEST_F(ProxyTest, ClosesTheUpstreamConnectionWhenTheClientStopsReading) {
+  Notification upstream_write_failed;
+  uint16_t port = StartUpstream([&](server::Exchange& exchange) -> net::awaitable<void> {
+    server::ResponseHead head;
+    if (!co_await exchange.WriteHead(head)) co_return;
+    std::string piece(64 * 1024, 'x');
+    // Endless: only a failed write (the proxy closed the connection) ends it.
+    while (co_await exchange.WriteBodyChunk(piece)) {
+    }
+    upstream_write_failed.Notify();
+  });
+  server::ServerOptions gateway_options;
+  gateway_options.write_timeout = milliseconds(200);
+  StartGateway(port, "/endless", gateway_options);
+  Client client(gateway_port_);
+  http::write(client.socket(), MakeRequest(http::verb::get, "/endless"));
+  // The client never reads: the gateway's write times out and the upstream must see a close.
+  EXPECT_TRUE(upstream_write_failed.WaitFor(kWait));
+  EXPECT_EQ(pool_->idle_connections(), 0u);
+}
+
+}  // namespace
+}  // namespace lockstep::runtime

@@ -175,25 +175,41 @@ struct UpstreamPool::State : std::enable_shared_from_this<UpstreamPool::State> {
       idle.pop_front();
     }
     uint64_t id = next_id++;
-    auto expire = [weak, key, id](const boost::system::error_code&) {
-      if (auto state = weak.lock()) state->Expire(key, id);
-    };
-    // Readable while idle means closed by the upstream (or garbage): either way, unusable.
-    connection->stream.socket().async_wait(tcp::socket::wait_read, expire);
-    timer->async_wait([timer, expire](const boost::system::error_code& ec) {
-      if (ec != net::error::operation_aborted) expire(ec);
+    Watch(key, id, *connection);
+    timer->async_wait([timer, weak, key, id](const boost::system::error_code& ec) {
+      if (ec == net::error::operation_aborted) return;
+      if (auto state = weak.lock()) state->Expire(key, id, /*only_if_dead=*/false);
     });
     idle.push_back(Idle{id, std::move(connection), std::move(timer)});
   }
 
-  // Closes the idle connection `id` of `key` if it is still in the pool.
-  void Expire(const std::string& key, uint64_t id) {
+  // Waits for the idle connection `id` to become readable, which means closed by the upstream
+  // (or sent garbage): either way, unusable. Called with the mutex held.
+  void Watch(const std::string& key, uint64_t id, UpstreamConnection& connection) {
+    std::weak_ptr<State> weak = weak_from_this();
+    connection.stream.socket().async_wait(tcp::socket::wait_read,
+                                          [weak, key, id](const boost::system::error_code& ec) {
+                                            if (ec == net::error::operation_aborted)
+                                              return;  // taken, or the pool is closing
+                                            if (auto state = weak.lock())
+                                              state->Expire(key, id, /*only_if_dead=*/true);
+                                          });
+  }
+
+  // Closes the idle connection `id` of `key` if it is still in the pool. With `only_if_dead`,
+  // a connection that still looks alive is watched again instead: the epoll reactor may wake a
+  // wait for a readiness edge left over from reads done before the connection went idle.
+  void Expire(const std::string& key, uint64_t id, bool only_if_dead) {
     std::unique_ptr<UpstreamConnection> expired;
     std::lock_guard lock(mutex);
     auto it = connections.find(key);
     if (it == connections.end()) return;
     for (auto entry = it->second.begin(); entry != it->second.end(); ++entry) {
       if (entry->id != id) continue;
+      if (only_if_dead && LooksAlive(*entry->connection)) {
+        Watch(key, id, *entry->connection);
+        return;
+      }
       entry->timer->cancel();
       expired = std::move(entry->connection);
       it->second.erase(entry);

@@ -67,8 +67,15 @@ void SetReceiveTimeout(tcp::socket& socket) {
   setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
 }
 
-// The byte at `offset` of the large test bodies.
-char PatternByte(uint64_t offset) { return static_cast<char>((offset * 31 + 7) % 251); }
+// The large test body: bytes that repeat only every 251.
+const std::string& Pattern() {
+  static const std::string pattern = [] {
+    std::string bytes(20 << 20, '\0');
+    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 31 + 7) % 251);
+    return bytes;
+  }();
+  return pattern;
+}
 
 // A blocking client; reads give up after kWait.
 class Client {
@@ -336,8 +343,9 @@ TEST_F(ProxyTest, SetsForwardingHeadersAndDropsHopByHopOnes) {
 }
 
 TEST_F(ProxyTest, StreamsA20MegabyteBodyBothWays) {
-  constexpr uint64_t kSize = 20 << 20;
-  uint16_t port = StartUpstream([](server::Exchange& exchange) -> net::awaitable<void> {
+  const std::string& pattern = Pattern();
+  const uint64_t kSize = pattern.size();
+  uint16_t port = StartUpstream([&](server::Exchange& exchange) -> net::awaitable<void> {
     // Check the request body as it arrives, then answer with as many bytes, chunk by chunk.
     uint64_t received = 0;
     bool intact = true;
@@ -345,34 +353,32 @@ TEST_F(ProxyTest, StreamsA20MegabyteBodyBothWays) {
       Result<std::string_view> chunk = co_await exchange.ReadBodyChunk(50'000);
       if (!chunk) co_return;
       if (chunk->empty()) break;
-      for (char c : *chunk) intact = intact && c == PatternByte(received++);
+      intact = intact && received + chunk->size() <= kSize &&
+               pattern.compare(received, chunk->size(), *chunk) == 0;
+      received += chunk->size();
     }
     server::ResponseHead head;
     head.headers.Set("X-Received", std::to_string(received));
     head.headers.Set("X-Intact", intact ? "yes" : "no");
     if (!co_await exchange.WriteHead(head)) co_return;  // chunked
-    std::string piece;
     for (uint64_t sent = 0; sent < kSize;) {
-      piece.clear();
-      for (size_t i = 0; i < 70'000 && sent < kSize; ++i) piece.push_back(PatternByte(sent++));
+      std::string_view piece = std::string_view(pattern).substr(sent, 70'000);
       if (!co_await exchange.WriteBodyChunk(piece)) co_return;
+      sent += piece.size();
     }
     (void)co_await exchange.FinishBody();
   });
   StartGateway(port);
   Client client(gateway_port_);
   StringRequest request = MakeRequest(http::verb::post, "/big");
-  request.body().resize(kSize);
-  for (uint64_t i = 0; i < kSize; ++i) request.body()[i] = PatternByte(i);
+  request.body() = pattern;
   StringResponse response = client.Send(std::move(request), kSize + 1);
   ASSERT_EQ(response.result_int(), 200u);
   EXPECT_EQ(response["X-Received"], std::to_string(kSize));
   EXPECT_EQ(response["X-Intact"], "yes");
   EXPECT_TRUE(response.chunked());
-  ASSERT_EQ(response.body().size(), kSize);
-  bool intact = true;
-  for (uint64_t i = 0; i < kSize; ++i) intact = intact && response.body()[i] == PatternByte(i);
-  EXPECT_TRUE(intact);
+  EXPECT_EQ(response.body().size(), kSize);
+  EXPECT_TRUE(response.body() == pattern);  // not EXPECT_EQ: a failure would print 40 MB
 }
 
 TEST_F(ProxyTest, ReusesTheUpstreamConnectionAcrossRequests) {
@@ -512,6 +518,81 @@ TEST_F(ProxyTest, ClosesTheUpstreamConnectionWhenTheClientStopsReading) {
   // The client never reads: the gateway's write times out and the upstream must see a close.
   EXPECT_TRUE(upstream_write_failed.WaitFor(kWait));
   EXPECT_EQ(pool_->idle_connections(), 0u);
+}
+
+TEST_F(ProxyTest, ClosesAnIdleConnectionAfterTheIdleTimeout) {
+  UpstreamPoolOptions options;
+  options.idle_timeout = milliseconds(100);
+  pool_ = std::make_unique<UpstreamPool>(io_, options);
+  StartGateway(StartUpstream(EchoJson()));
+  Client client(gateway_port_);
+  ASSERT_EQ(client.Send(MakeRequest(http::verb::get, "/1")).result_int(), 200u);
+  EXPECT_EQ(pool_->idle_connections(), 1u);
+  EXPECT_TRUE(WaitUntil([&] { return pool_->idle_connections() == 0; }));
+  // The upstream saw the close: its only connection is gone.
+  EXPECT_TRUE(WaitUntil([&] { return upstream_->active_connections() == 0; }));
+  ASSERT_EQ(client.Send(MakeRequest(http::verb::get, "/2")).result_int(), 200u);
+  EXPECT_EQ(pool_->stats().connects, 2u);
+  EXPECT_EQ(pool_->stats().reuses, 0u);
+}
+
+TEST_F(ProxyTest, DiscardsAnIdleConnectionTheUpstreamClosed) {
+  Notification closed;
+  RawUpstream raw(2, [&](tcp::socket& socket, int index) {
+    std::string buffer;
+    if (!RawUpstream::ReadHead(socket, buffer)) return;
+    RawUpstream::Write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    if (index == 0) {
+      socket.close();  // a keep-alive response, then the upstream changes its mind
+      closed.Notify();
+      return;
+    }
+    RawUpstream::WaitForClose(socket);
+  });
+  StartGateway(raw.port());
+  Client client(gateway_port_);
+  ASSERT_EQ(client.Send(MakeRequest(http::verb::get, "/1")).result_int(), 200u);
+  ASSERT_TRUE(closed.WaitFor(kWait));
+  EXPECT_TRUE(WaitUntil([&] { return pool_->idle_connections() == 0; }));
+  // A POST cannot be retried: it succeeds only because the dead connection was not used.
+  StringRequest post = MakeRequest(http::verb::post, "/2");
+  post.body() = "data";
+  EXPECT_EQ(client.Send(post).result_int(), 200u);
+  EXPECT_EQ(raw.accepted(), 2);
+  EXPECT_EQ(pool_->stats().reuses, 0u);
+  pool_.reset();  // closes the idle connection, ending the upstream's script
+}
+
+TEST_F(ProxyTest, DoesNotPoolAConnectionTheUpstreamAskedToClose) {
+  RawUpstream raw(1, [](tcp::socket& socket, int) {
+    std::string buffer;
+    if (!RawUpstream::ReadHead(socket, buffer)) return;
+    RawUpstream::Write(socket,
+                       "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+    RawUpstream::WaitForClose(socket);
+  });
+  StartGateway(raw.port());
+  Client client(gateway_port_);
+  StringResponse response = client.Send(MakeRequest(http::verb::get, "/1"));
+  ASSERT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(response.body(), "ok");
+  EXPECT_TRUE(response.keep_alive());  // the client's connection is its own
+  EXPECT_EQ(pool_->idle_connections(), 0u);
+}
+
+TEST_F(ProxyTest, RespondNoHealthyHandlerAnswers503AsJson) {
+  server::StreamHandler handler = [](server::Exchange& exchange) -> net::awaitable<void> {
+    co_await RespondNoHealthyHandler(exchange, "app");
+  };
+  gateway_ = std::make_unique<server::HttpServer>(io_, server::ServerOptions{}, handler);
+  ASSERT_TRUE(gateway_->Listen({"127.0.0.1", 0}).has_value());
+  Client client(gateway_->local_endpoint().port);
+  StringResponse response = client.Send(MakeRequest(http::verb::get, "/"));
+  EXPECT_EQ(response.result_int(), 503u);
+  nlohmann::json error = nlohmann::json::parse(response.body());
+  EXPECT_EQ(error["error"]["status"], 503);
+  EXPECT_EQ(error["error"]["request_id"], std::string(response["X-Request-Id"]));
+  EXPECT_EQ(response.body().find("app"), std::string::npos);
 }
 
 }  // namespace

@@ -8,7 +8,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -578,6 +583,66 @@ TEST_F(ProxyTest, DoesNotPoolAConnectionTheUpstreamAskedToClose) {
   EXPECT_EQ(response.body(), "ok");
   EXPECT_TRUE(response.keep_alive());  // the client's connection is its own
   EXPECT_EQ(pool_->idle_connections(), 0u);
+}
+
+// Holds each caller of Wait until `count` have arrived (timers that are cancelled, never expire).
+class Rendezvous {
+ public:
+  explicit Rendezvous(int count) : count_(count) {}
+
+  net::awaitable<void> Wait() {
+    auto executor = co_await net::this_coro::executor;
+    auto timer =
+        std::make_shared<net::steady_timer>(executor, net::steady_timer::time_point::max());
+    {
+      std::lock_guard lock(mutex_);
+      if (++arrived_ >= count_) {
+        // Each cancel runs on its waiter's strand, after that waiter has started waiting.
+        for (auto& waiting : timers_) {
+          net::post(waiting->get_executor(), [waiting] { waiting->cancel(); });
+        }
+        timers_.clear();
+        co_return;
+      }
+      timers_.push_back(timer);
+    }
+    boost::system::error_code ec;
+    co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
+  }
+
+ private:
+  std::mutex mutex_;
+  const int count_;
+  int arrived_ = 0;
+  std::vector<std::shared_ptr<net::steady_timer>> timers_;
+};
+
+TEST_F(ProxyTest, KeepsAtMostMaxIdleConnectionsPerEndpoint) {
+  UpstreamPoolOptions options;
+  options.max_idle_per_endpoint = 1;
+  pool_ = std::make_unique<UpstreamPool>(io_, options);
+  Rendezvous both(2);
+  uint16_t port = StartUpstream([&](server::Exchange& exchange) -> net::awaitable<void> {
+    co_await both.Wait();  // two upstream connections are in use at once
+    server::Response response;
+    response.body = "ok";
+    (void)co_await exchange.Respond(std::move(response));
+  });
+  StartGateway(port);
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 2; ++i) {
+    clients.emplace_back([&] {
+      Client client(gateway_port_);
+      if (client.Send(MakeRequest(http::verb::get, "/")).result_int() == 200) answered++;
+    });
+  }
+  for (auto& thread : clients) thread.join();
+  EXPECT_EQ(answered.load(), 2);
+  EXPECT_EQ(pool_->stats().connects, 2u);
+  EXPECT_EQ(pool_->idle_connections(), 1u);
+  // The one not kept was closed: the upstream is left with one connection.
+  EXPECT_TRUE(WaitUntil([&] { return upstream_->active_connections() == 1; }));
 }
 
 TEST_F(ProxyTest, RespondNoHealthyHandlerAnswers503AsJson) {

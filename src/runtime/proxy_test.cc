@@ -284,6 +284,23 @@ TEST_F(ProxyTest, ForwardsAGetToTheGivenTarget) {
   EXPECT_EQ(response[http::field::content_type], "application/json");
 }
 
+TEST_F(ProxyTest, ForwardsAHeadWithTheUpstreamsLengthAndNoBody) {
+  StartGateway(StartUpstream(EchoJson()));
+  Client client(gateway_port_);
+  http::write(client.socket(), MakeRequest(http::verb::head, "/h"));
+  http::response_parser<http::string_body> parser;
+  parser.skip(true);  // a response to HEAD has no body whatever its Content-Length says
+  http::read(client.socket(), client.buffer(), parser);
+  StringResponse response = parser.release();
+  EXPECT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(response[http::field::content_type], "application/json");
+  std::string length(response[http::field::content_length]);
+  ASSERT_FALSE(length.empty());
+  EXPECT_GT(std::stoul(length), 0u);  // the upstream's, for the body a GET would get
+  EXPECT_TRUE(response.body().empty());
+  EXPECT_EQ(pool_->idle_connections(), 1u);  // the upstream connection is reusable
+}
+
 TEST_F(ProxyTest, ForwardsAPostWithItsBody) {
   StartGateway(StartUpstream(EchoJson()));
   Client client(gateway_port_);

@@ -460,6 +460,27 @@ TEST_F(ProxyTest, AnswersAnUpstreamThatNeverAnswersWith504) {
   EXPECT_EQ(pool_->idle_connections(), 0u);
 }
 
+TEST_F(ProxyTest, AnswersAConnectThatTimesOutWith504) {
+  // A listener with a full accept queue: Linux drops further SYNs, so a connect hangs.
+  net::io_context full_io;
+  tcp::acceptor full(full_io);
+  full.open(tcp::v4());
+  full.bind({net::ip::make_address("127.0.0.1"), 0});
+  full.listen(0);  // room for one connection, which the filler takes
+  tcp::socket filler(full_io);
+  filler.connect(full.local_endpoint());
+  proxy_options_.connect_timeout = milliseconds(200);
+  proxy_options_.response_header_timeout = kWait * 2;  // a connect that succeeds fails the test
+  StartGateway(full.local_endpoint().port());
+  Client client(gateway_port_);
+  StringResponse response = client.Send(MakeRequest(http::verb::get, "/full"));
+  EXPECT_EQ(response.result_int(), 504u);
+  nlohmann::json error = nlohmann::json::parse(response.body());
+  EXPECT_EQ(error["error"]["request_id"], std::string(response["X-Request-Id"]));
+  EXPECT_EQ(pool_->stats().connects, 1u);  // a timeout is not retried
+  EXPECT_EQ(pool_->stats().failed_connects, 1u);
+}
+
 TEST_F(ProxyTest, AbortsTheClientConnectionWhenTheUpstreamBreaksOffItsBody) {
   RawUpstream raw(1, [](tcp::socket& socket, int) {
     std::string buffer;

@@ -22,6 +22,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "background_process.h"
+#include "notification.h"
+
 namespace lockstep::http {
 namespace {
 
@@ -34,33 +37,11 @@ using StringResponse = bhttp::response<bhttp::string_body>;
 
 constexpr milliseconds kWait{10'000};  // the longest any test waits for an event
 
-// A flag one thread raises and another waits for, with a deadline.
-class Notification {
- public:
-  void Notify() {
-    std::lock_guard lock(mutex_);
-    notified_ = true;
-    cv_.notify_all();
-  }
-  bool WaitFor(milliseconds limit) {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, limit, [&] { return notified_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool notified_ = false;
-};
+using testing::Notification;
 
 // Polls `condition` until it holds or kWait has passed.
 bool WaitUntil(const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return true;
+  return testing::WaitUntil(condition, kWait);
 }
 
 // Handlers wait on the gate until the test opens it (a timer that is cancelled, never expires).

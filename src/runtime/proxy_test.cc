@@ -24,7 +24,9 @@
 #include <set>
 #include <thread>
 
+#include "background_process.h"
 #include "http/http_server.h"
+#include "notification.h"
 
 namespace lockstep::runtime {
 namespace {
@@ -39,32 +41,11 @@ using StringRequest = bhttp::request<bhttp::string_body>;
 
 constexpr milliseconds kWait{10'000};  // the longest any test waits for an event
 
-class Notification {
- public:
-  void Notify() {
-    std::lock_guard lock(mutex_);
-    notified_ = true;
-    cv_.notify_all();
-  }
-  bool WaitFor(milliseconds limit) {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, limit, [&] { return notified_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool notified_ = false;
-};
+using testing::Notification;
 
 // Polls `condition` until it holds or kWait has passed.
 bool WaitUntil(const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return true;
+  return testing::WaitUntil(condition, kWait);
 }
 
 void SetReceiveTimeout(tcp::socket& socket) {

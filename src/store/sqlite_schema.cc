@@ -2,8 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <string>
+#include <thread>
+#include <utility>
 
 namespace lockstep::store {
 namespace {
@@ -97,7 +101,100 @@ CREATE TABLE artifacts (
 CREATE INDEX artifacts_by_action ON artifacts (run_id, action);
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations = {kSchemaVersion1};
+// Version 2: the runtime's services, releases, deployments, handler processes and events
+// (runtime_store.h). Notes on the choices:
+// - A service's serving state sits in its row, so that a cutover is one UPDATE beside the
+//   deployment's end. Releases named there have no foreign key: "" means none, and the
+//   serving state may name what an older record still describes.
+// - Releases, deployments and events refer to their service, deployments to their release,
+//   so history cannot point at nothing; the store checks first and answers kNotFound.
+// - A deployment's candidates are rows of their own, keyed by position in the chain, so that
+//   recording one outcome is one small UPDATE.
+// - Deployments and events use AUTOINCREMENT ids, which also give "newest first" without a
+//   tie between rows made in the same millisecond.
+// - handler_processes.start_time holds a uint64_t bit for bit, as actions.process_start_time.
+//   Its rows have no foreign keys: a process must be recordable before it may take a port,
+//   whatever else the store holds.
+constexpr std::string_view kSchemaVersion2 = R"sql(
+CREATE TABLE services (
+  name TEXT PRIMARY KEY,
+  spec_json TEXT NOT NULL,
+  release TEXT NOT NULL DEFAULT '',
+  handler TEXT NOT NULL DEFAULT '',
+  previous_release TEXT NOT NULL DEFAULT '',
+  previous_handler TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE releases (
+  service TEXT NOT NULL REFERENCES services (name),
+  id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  files INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (service, id)
+);
+-- Newest first: the index ends in the rowid, which breaks ties in insertion order.
+CREATE INDEX releases_by_service ON releases (service, created_at);
+
+CREATE TABLE deployments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  service TEXT NOT NULL,
+  release TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  from_release TEXT NOT NULL DEFAULT '',
+  handler TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  FOREIGN KEY (service, release) REFERENCES releases (service, id)
+);
+CREATE INDEX deployments_by_service ON deployments (service, id);
+-- A server starting after a crash looks only at the few unfinished ones.
+CREATE INDEX deployments_live ON deployments (state) WHERE state IN ('queued', 'running');
+
+CREATE TABLE deployment_candidates (
+  deployment_id INTEGER NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  handler TEXT NOT NULL,
+  outcome TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (deployment_id, position)
+) WITHOUT ROWID;
+
+-- Keyed by process group: a group id is recorded once while its leader lives.
+CREATE TABLE handler_processes (
+  process_group INTEGER PRIMARY KEY,
+  start_time INTEGER NOT NULL,
+  service TEXT NOT NULL,
+  release TEXT NOT NULL,
+  handler TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  owner_pid INTEGER NOT NULL,
+  owner_start_time INTEGER NOT NULL,
+  started_at INTEGER NOT NULL
+);
+
+CREATE TABLE service_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  service TEXT NOT NULL REFERENCES services (name),
+  time INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  message TEXT NOT NULL,
+  deployment_id INTEGER REFERENCES deployments (id)
+);
+CREATE INDEX service_events_by_service ON service_events (service, id);
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kSchemaVersion1, kSchemaVersion2};
 
 // How long a statement waits for another process's lock before failing with "database is
 // locked". Writes are short, so this is only reached when something is stuck.
@@ -181,6 +278,31 @@ Result<void> MigrateStep(SqliteDatabase& db, const std::filesystem::path& path,
 }  // namespace
 
 std::span<const std::string_view> SqliteMigrations() { return kMigrations; }
+
+Result<SqliteDatabase> OpenStoreDatabase(const std::filesystem::path& path) {
+  // Opening sets up WAL and migrates, and SQLite answers some of that with "database is
+  // locked" at once, without its busy handler, when other processes open or migrate the same
+  // new file at the same moment (it would otherwise risk a deadlock). Those are worth
+  // retrying, for a while.
+  constexpr auto kRetryFor = std::chrono::seconds(10);
+  const auto deadline = std::chrono::steady_clock::now() + kRetryFor;
+  auto pause = std::chrono::milliseconds(5);
+  for (;;) {
+    Result<SqliteDatabase> db = SqliteDatabase::Open(path);
+    if (!db) {
+      return Fail(db.error().code(),
+                  "state store " + path.string() + ": cannot open: " + db.error().message());
+    }
+    Result<void> prepared = PrepareStore(*db, path, SqliteMigrations());
+    if (prepared) return std::move(*db);
+    if (prepared.error().code() != ErrorCode::kUnavailable ||
+        std::chrono::steady_clock::now() + pause > deadline) {
+      return std::unexpected(prepared.error());
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
+}
 
 Result<void> PrepareStore(SqliteDatabase& db, const std::filesystem::path& path,
                           std::span<const std::string_view> migrations) {

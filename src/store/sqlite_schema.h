@@ -32,4 +32,9 @@ std::span<const std::string_view> SqliteMigrations();
 Result<void> PrepareStore(SqliteDatabase& db, const std::filesystem::path& path,
                           std::span<const std::string_view> migrations);
 
+// Opens (creating when missing) the store file at `path` and prepares it with every migration
+// this build knows, retrying for a while when other processes hold it busy while opening or
+// migrating it. Failures as PrepareStore's, or the open error ("cannot open: …").
+Result<SqliteDatabase> OpenStoreDatabase(const std::filesystem::path& path);
+
 }  // namespace lockstep::store

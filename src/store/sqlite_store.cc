@@ -2,10 +2,8 @@
 // are in sqlite_store_actions.cc.
 #include "store/sqlite_store.h"
 
-#include <chrono>
 #include <map>
 #include <set>
-#include <thread>
 #include <utility>
 
 #include "store/sqlite_schema.h"
@@ -180,28 +178,9 @@ Result<std::optional<Admission>> DecideAdmission(SqliteDatabase& db, RunId run, 
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& path) {
-  // Opening sets up WAL and migrates, and SQLite answers some of that with "database is
-  // locked" at once, without its busy handler, when other processes open or migrate the same
-  // new file at the same moment (it would otherwise risk a deadlock). Those are worth
-  // retrying, for a while.
-  constexpr auto kRetryFor = std::chrono::seconds(10);
-  const auto deadline = std::chrono::steady_clock::now() + kRetryFor;
-  auto pause = std::chrono::milliseconds(5);
-  for (;;) {
-    Result<SqliteDatabase> db = SqliteDatabase::Open(path);
-    if (!db) {
-      return Fail(db.error().code(),
-                  "state store " + path.string() + ": cannot open: " + db.error().message());
-    }
-    Result<void> prepared = PrepareStore(*db, path, SqliteMigrations());
-    if (prepared) return std::make_unique<SqliteStore>(std::move(*db));
-    if (prepared.error().code() != ErrorCode::kUnavailable ||
-        std::chrono::steady_clock::now() + pause > deadline) {
-      return std::unexpected(prepared.error());
-    }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(100));
-  }
+  Result<SqliteDatabase> db = OpenStoreDatabase(path);
+  if (!db) return std::unexpected(db.error());
+  return std::make_unique<SqliteStore>(std::move(*db));
 }
 
 int SqliteSchemaVersion() { return static_cast<int>(SqliteMigrations().size()); }

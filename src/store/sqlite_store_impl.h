@@ -5,12 +5,12 @@
 // SQLite's file locks: each mutating call is one BEGIN IMMEDIATE transaction.
 #pragma once
 
-#include <fmt/core.h>
-
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "store/sqlite_access.h"
 #include "store/sqlite_database.h"
 #include "store/store.h"
 
@@ -65,33 +65,12 @@ Result<RunRecord> LoadRun(SqliteDatabase& db, RunId id);
 
 template <class T, class Body>
 Result<T> SqliteStore::Write(std::string_view what, Body&& body) {
-  std::lock_guard lock(mutex_);
-  Result<T> result = [&]() -> Result<T> {
-    Result<SqliteTransaction> transaction = SqliteTransaction::Begin(db_);
-    if (!transaction) return std::unexpected(transaction.error());
-    Result<T> value = body();
-    if (!value) return value;  // the transaction's destructor rolls back
-    if (Result<void> committed = transaction->Commit(); !committed) {
-      return std::unexpected(committed.error());
-    }
-    return value;
-  }();
-  if (!result) {
-    return Fail(result.error().code(),
-                fmt::format("state store: {}: {}", what, result.error().message()));
-  }
-  return result;
+  return WriteLocked<T>(mutex_, db_, what, std::forward<Body>(body));
 }
 
 template <class T, class Body>
 Result<T> SqliteStore::Read(std::string_view what, Body&& body) {
-  std::lock_guard lock(mutex_);
-  Result<T> result = body();
-  if (!result) {
-    return Fail(result.error().code(),
-                fmt::format("state store: {}: {}", what, result.error().message()));
-  }
-  return result;
+  return ReadLocked<T>(mutex_, what, std::forward<Body>(body));
 }
 
 }  // namespace lockstep::store

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace lockstep {
@@ -30,6 +31,18 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
                 fmt::format("invalid duration '{}': must be greater than zero", text));
   }
   return std::chrono::milliseconds(value * factor);
+}
+
+std::string DescribeDuration(std::chrono::milliseconds duration) {
+  long long ms = std::max<long long>(duration.count(), 0);
+  if (ms < 1000) return fmt::format("{}ms", ms);
+  if (ms % 3'600'000 == 0) return fmt::format("{}h", ms / 3'600'000);
+  if (ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
+  if (ms < 60'000) {
+    if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
+    return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000.0);
+  }
+  return fmt::format("{}m{}s", ms / 60'000, (ms / 1000) % 60);
 }
 
 }  // namespace lockstep

@@ -39,5 +39,6 @@ CommandSpec RunsCommand();
 CommandSpec LogsCommand();
 CommandSpec TriggersCommand();
 CommandSpec SyncCommand();
+CommandSpec VerifyCommand();
 
 }  // namespace lockstep::cli

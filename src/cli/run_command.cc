@@ -106,6 +106,9 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
     return kExitFailure;
   }
   request.state_directory = *state_directory;
+  if (const char* gateway = std::getenv("LOCKSTEP_GATEWAY_URL"); gateway != nullptr) {
+    request.gateway_url = gateway;
+  }
 
   // Progress goes to stderr when stdout carries JSON.
   std::FILE* out = options.json ? stderr : stdout;

@@ -32,6 +32,9 @@ struct RunRequest {
   std::vector<std::pair<std::string, std::string>> variables;  // --var: every action's env
   SecretMap secrets;
   std::filesystem::path state_directory;  // required
+  // Where lockstep/verify@v1 sends its checks when its Configuration has no BaseUrl
+  // ($LOCKSTEP_GATEWAY_URL); empty: the gateway of the server running for state_directory.
+  std::string gateway_url;
   // Applied to every action: 4096 open files and 8 GiB per written file unless changed.
   exec::ResourceLimits limits{.open_files = 4096,
                               .file_size_bytes = uint64_t{8} << 30,

@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "engine/local_actions.h"
 #include "engine/native_sync.h"
+#include "engine/native_verify.h"
 #include "engine/substitute.h"
 #include "exec/sandbox.h"
 #include "workflow/discovery.h"
@@ -137,7 +138,8 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
     prepared.stand_in = true;
     return CheckShellOutputs(action);
   }
-  switch (workflow::ClassifyIdentifier(identifier)) {
+  const ActionKind kind = workflow::ClassifyIdentifier(identifier);
+  switch (kind) {
     case ActionKind::kBuild:
     case ActionKind::kManagedTest: {
       const yaml::Node* steps =
@@ -150,16 +152,21 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
       }
       return CheckShellOutputs(action);
     }
-    case ActionKind::kSync: {
+    case ActionKind::kSync:
+    case ActionKind::kVerify: {
       // The binary running now: the step runs the same version of lockstep.
       std::error_code error;
       fs::path executable = fs::read_symlink("/proc/self/exe", error);
       if (error) return std::unexpected(ErrnoError(error.value(), "/proc/self/exe"));
       Result<std::string> step =
-          SyncStep(action, prepared_run.workflow.name, prepared_run.root, executable);
+          kind == ActionKind::kSync
+              ? SyncStep(action, prepared_run.workflow.name, prepared_run.root, executable)
+              : VerifyStep(action, executable, request.state_directory, request.gateway_url);
       if (!step) return std::unexpected(step.error());
       prepared.steps.push_back(std::move(*step));
-      for (const char* output : kSyncOutputs) prepared.built_in_outputs.emplace_back(output);
+      if (kind == ActionKind::kSync) {
+        for (const char* output : kSyncOutputs) prepared.built_in_outputs.emplace_back(output);
+      }
       return {};
     }
     case ActionKind::kApproval:
@@ -184,7 +191,6 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
       why = "runs GitHub Actions, which lockstep does not emulate";
       break;
     case ActionKind::kDeploy:
-    case ActionKind::kVerify:
     case ActionKind::kTrigger:
     case ActionKind::kUnknownLockstep:
       why = "is a lockstep action that `lockstep run` cannot run yet";

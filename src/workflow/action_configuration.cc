@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <set>
+
 #include "base/duration.h"
 #include "base/strings.h"
 
@@ -48,6 +50,13 @@ bool IsSafeRelativePath(std::string_view path) {
     start = end + 1;
   }
   return true;
+}
+
+bool IsVariableName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 class ConfigurationChecker {
@@ -145,9 +154,22 @@ class ConfigurationChecker {
   void Verify(const yaml::Node* configuration) {
     const yaml::Node* node = Mapping(configuration, true);
     if (node == nullptr) return;
-    c_.CheckKeys(*node, context_, {"Checks", "Deadline", "Interval", "Service"}, {"Checks"});
+    c_.CheckKeys(*node, context_, {"BaseUrl", "Checks", "Deadline", "Interval", "Service"},
+                 {"Checks"});
     Duration(node->Find("Deadline"), "Deadline");
     Duration(node->Find("Interval"), "Interval");
+    if (const yaml::Node* base = node->Find("BaseUrl")) {
+      if (auto value = c_.String(*base, "BaseUrl")) {
+        // The full rules are the HTTP client's; these are the ones worth a position.
+        std::string lower = AsciiLower(value->value);
+        if (!lower.starts_with("http://") ||
+            value->value.find_first_of(" \t\r\n") != std::string::npos) {
+          c_.Error(value->mark, fmt::format("'BaseUrl' must be http://HOST[:PORT][/PREFIX], found "
+                                            "'{}'",
+                                            value->value));
+        }
+      }
+    }
     if (const yaml::Node* service = node->Find("Service")) {
       if (auto value = c_.String(*service, "Service")) c_.CheckName(*value, "service name", 63);
     }
@@ -156,11 +178,14 @@ class ConfigurationChecker {
     if (checks->items.empty()) c_.Error(checks->mark, "'Checks' is empty; list at least one check");
     static const std::vector<std::string_view> kMethods = {"GET",   "HEAD",   "POST",   "PUT",
                                                            "PATCH", "DELETE", "OPTIONS"};
+    std::set<std::string, std::less<>> captured;  // by the checks so far
     for (const yaml::Node& check : checks->items) {
       if (!c_.ExpectMap(check, "Checks")) continue;
       c_.CheckKeys(check, {"in a check", "the check"},
-                   {"Method", "Path", "Body", "Headers", "ExpectStatus", "ExpectBody"},
+                   {"Name", "Method", "Path", "Body", "Headers", "ExpectStatus", "ExpectBody",
+                    "ExpectJson", "Capture"},
                    {"Path", "ExpectStatus"});
+      if (const yaml::Node* name = check.Find("Name")) c_.String(*name, "Name");
       if (const yaml::Node* method = check.Find("Method")) {
         if (auto value = c_.String(*method, "Method")) {
           if (std::find(kMethods.begin(), kMethods.end(), value->value) == kMethods.end()) {
@@ -175,9 +200,14 @@ class ConfigurationChecker {
         if (auto value = c_.String(*path, "Path"); value && !value->value.starts_with('/')) {
           c_.Error(value->mark, fmt::format("check path '{}' must start with '/'", value->value));
         }
+        if (path->IsScalar()) CapturedVariables(*path, captured);
       }
-      if (const yaml::Node* body = check.Find("Body")) c_.String(*body, "Body");
-      if (const yaml::Node* expect = check.Find("ExpectBody")) c_.String(*expect, "ExpectBody");
+      if (const yaml::Node* body = check.Find("Body")) {
+        if (c_.String(*body, "Body")) CapturedVariables(*body, captured);
+      }
+      if (const yaml::Node* expect = check.Find("ExpectBody")) {
+        if (c_.String(*expect, "ExpectBody")) CapturedVariables(*expect, captured);
+      }
       if (const yaml::Node* status = check.Find("ExpectStatus")) {
         c_.Integer(*status, "ExpectStatus", 100, 599);
       }
@@ -185,8 +215,41 @@ class ConfigurationChecker {
         if (c_.ExpectMap(*headers, "Headers")) {
           c_.CheckDuplicateKeys(*headers, "in 'Headers'");
           for (const yaml::MapEntry& header : headers->entries) {
-            c_.String(header.value, header.key.value);
+            if (c_.String(header.value, header.key.value)) {
+              CapturedVariables(header.value, captured);
+            }
           }
+        }
+      }
+      if (const yaml::Node* expect = check.Find("ExpectJson")) {
+        if (c_.ExpectMap(*expect, "ExpectJson")) {
+          c_.CheckDuplicateKeys(*expect, "in 'ExpectJson'");
+          for (const yaml::MapEntry& entry : expect->entries) {
+            JsonPointer(entry.key, "ExpectJson");
+            if (!entry.value.IsScalar() && !entry.value.IsNull()) {
+              c_.Error(entry.value.mark,
+                       fmt::format("expected a string, number, boolean or null for '{}', found {}",
+                                   entry.key.value, DescribeKind(entry.value)));
+            }
+          }
+        }
+      }
+      if (const yaml::Node* capture = check.Find("Capture")) {
+        if (c_.ExpectMap(*capture, "Capture")) {
+          c_.CheckDuplicateKeys(*capture, "in 'Capture'");
+          for (const yaml::MapEntry& entry : capture->entries) {
+            if (!IsVariableName(entry.key.value)) {
+              c_.Error(entry.key.mark,
+                       fmt::format("'{}' is not a variable name for 'Capture' (letters, digits "
+                                   "and '_', not starting with a digit)",
+                                   entry.key.value));
+            }
+            if (c_.String(entry.value, entry.key.value)) {
+              JsonPointer(entry.value, "Capture");
+            }
+          }
+          // Captured after this check has passed: usable from the next check on.
+          for (const yaml::MapEntry& entry : capture->entries) captured.insert(entry.key.value);
         }
       }
     }
@@ -244,6 +307,38 @@ class ConfigurationChecker {
     if (!value) return;
     if (auto parsed = ParseDuration(value->value); !parsed) {
       c_.Error(value->mark, fmt::format("'{}': {}", key, parsed.error().message()));
+    }
+  }
+
+  // A check's `${NAME}` (not a workflow reference) must be captured by an earlier check.
+  void CapturedVariables(const yaml::Node& scalar,
+                         const std::set<std::string, std::less<>>& captured) {
+    const std::string& text = scalar.value;
+    for (size_t i = text.find("${"); i != std::string::npos; i = text.find("${", i + 1)) {
+      size_t end = text.find('}', i + 2);
+      if (end == std::string::npos) return;
+      std::string name = text.substr(i + 2, end - i - 2);
+      if (!IsVariableName(name) || captured.contains(name)) continue;
+      c_.Error(c_.PositionInScalar(scalar, i, "${" + name + "}"),
+               fmt::format("'${{{}}}' is not captured by an earlier check (add 'Capture: {{{}: "
+                           "/json/pointer}}' to one)",
+                           name, name));
+    }
+  }
+
+  // "" (the whole document) or '/'-separated tokens in which '~' is followed by 0 or 1.
+  void JsonPointer(const yaml::Node& node, std::string_view key) {
+    const std::string& pointer = node.value;
+    bool valid = pointer.empty() || pointer.starts_with('/');
+    for (size_t i = 0; valid && i < pointer.size(); ++i) {
+      if (pointer[i] == '~') {
+        valid = i + 1 < pointer.size() && (pointer[i + 1] == '0' || pointer[i + 1] == '1');
+      }
+    }
+    if (!valid) {
+      c_.Error(node.mark, fmt::format("'{}': '{}' is not a JSON pointer (like /name or "
+                                      "/items/0/id)",
+                                      key, pointer));
     }
   }
 

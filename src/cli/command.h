@@ -40,5 +40,10 @@ CommandSpec LogsCommand();
 CommandSpec TriggersCommand();
 CommandSpec SyncCommand();
 CommandSpec VerifyCommand();
+CommandSpec ServeCommand();
+CommandSpec DeployCommand();
+CommandSpec RollbackCommand();
+CommandSpec StatusCommand();
+CommandSpec ReleasesCommand();
 
 }  // namespace lockstep::cli

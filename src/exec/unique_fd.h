@@ -25,6 +25,8 @@ class UniqueFd {
 
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  // Gives up ownership: the caller closes the descriptor.
+  int Release() { return std::exchange(fd_, -1); }
   // Closes the descriptor now (a no-op when there is none).
   void Reset() {
     if (fd_ >= 0) ::close(fd_);

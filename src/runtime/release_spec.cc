@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "yaml/yaml_tree.h"
@@ -154,6 +155,14 @@ Result<ReleaseSpec> ParseReleaseSpec(std::string_view text, std::string_view fil
                                         SourceLocation{std::string(file), 1, 1}));
   }
   return SpecReader(file).Read(*root);
+}
+
+std::string ReleaseSpecToJson(const ReleaseSpec& spec) {
+  nlohmann::ordered_json handlers = nlohmann::ordered_json::array();
+  for (const Handler& handler : spec.handlers) {
+    handlers.push_back({{"name", handler.name}, {"command", handler.command}});
+  }
+  return nlohmann::ordered_json{{"handlers", std::move(handlers)}}.dump();
 }
 
 }  // namespace lockstep::runtime

@@ -44,4 +44,8 @@ struct ReleaseSpec {
 // is relative without "./" and not a bare name, more than kMaxHandlers candidates.
 Result<ReleaseSpec> ParseReleaseSpec(std::string_view text, std::string_view file);
 
+// The chain as JSON ({"handlers": [{"name": …, "command": […]}]}), which ParseReleaseSpec
+// reads back to an equal value: the form the state store and deploy requests carry.
+std::string ReleaseSpecToJson(const ReleaseSpec& spec);
+
 }  // namespace lockstep::runtime

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "base/duration.h"
@@ -214,7 +215,8 @@ Result<ServiceSpec> ReadServiceSpec(std::string_view name, const yaml::Node& nod
   }
   if (!node.IsMap()) return reader.Problem(node.mark, "expected a mapping with at least 'route'");
   if (Result<void> keys = reader.OnlyKeys(
-          node, {"route", "kind", "health", "drain_timeout", "environment"}, "a service");
+          node, {"route", "kind", "health", "start_timeout", "drain_timeout", "environment", "spa"},
+          "a service");
       !keys) {
     return std::unexpected(keys.error());
   }
@@ -244,6 +246,23 @@ Result<ServiceSpec> ReadServiceSpec(std::string_view name, const yaml::Node& nod
       return std::unexpected(read.error());
     }
   }
+  if (const yaml::Node* start = node.Find("start_timeout")) {
+    if (spec.kind == ServiceSpec::Kind::kStatic) {
+      return reader.Problem(start->mark, "a static service starts no process: no 'start_timeout'");
+    }
+    Result<std::chrono::milliseconds> duration = reader.Duration(*start, "start_timeout");
+    if (!duration) return std::unexpected(duration.error());
+    spec.start_timeout = *duration;
+  }
+  if (const yaml::Node* spa = node.Find("spa")) {
+    if (spec.kind != ServiceSpec::Kind::kStatic) {
+      return reader.Problem(spa->mark, "'spa' applies to static services only");
+    }
+    if (!spa->IsScalar() || (spa->value != "true" && spa->value != "false")) {
+      return reader.Problem(spa->mark, "'spa' must be true or false");
+    }
+    spec.spa_fallback = spa->value == "true";
+  }
   if (const yaml::Node* drain = node.Find("drain_timeout")) {
     Result<std::chrono::milliseconds> duration = reader.Duration(*drain, "drain_timeout");
     if (!duration) return std::unexpected(duration.error());
@@ -255,6 +274,30 @@ Result<ServiceSpec> ReadServiceSpec(std::string_view name, const yaml::Node& nod
     }
   }
   return spec;
+}
+
+std::string ServiceSpecToJson(const ServiceSpec& spec) {
+  auto millis = [](std::chrono::milliseconds value) { return fmt::format("{}ms", value.count()); };
+  nlohmann::ordered_json json;
+  json["route"] = {{"path", spec.route.path_prefix}, {"strip_prefix", spec.route.strip_prefix}};
+  if (!spec.route.host.empty()) json["route"]["host"] = spec.route.host;
+  if (spec.kind == ServiceSpec::Kind::kStatic) {
+    json["kind"] = "static";
+    json["spa"] = spec.spa_fallback;
+  } else {
+    json["kind"] = "http";
+    json["health"] = {{"path", spec.health.path},
+                      {"status", spec.health.status},
+                      {"interval", millis(spec.health.interval)},
+                      {"timeout", millis(spec.health.timeout)},
+                      {"healthy_threshold", spec.health.healthy_threshold},
+                      {"unhealthy_threshold", spec.health.unhealthy_threshold}};
+    json["start_timeout"] = millis(spec.start_timeout);
+  }
+  json["drain_timeout"] = millis(spec.drain_timeout);
+  json["environment"] = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : spec.environment) json["environment"][name] = value;
+  return json.dump();
 }
 
 }  // namespace lockstep::runtime

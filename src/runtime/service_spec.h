@@ -4,12 +4,14 @@
 //
 //   services:
 //     api:
-//       route: /api                      # path prefix; or { path: /api, host: x.test,
-//       strip_prefix: true } kind: http                       # http (handler processes, default)
-//       or static health: { path: /api/health, status: 200, interval: 2s, timeout: 2s,
+//       route: /api              # a path prefix, or { path: /api, host: x.test, strip_prefix: true
+//       } kind: http               # http (handler processes, the default) or static health: {
+//       path: /api/health, status: 200, interval: 2s, timeout: 2s,
 //                 healthy_threshold: 1, unhealthy_threshold: 3 }
+//       start_timeout: 30s       # how long a new handler has to become healthy
 //       drain_timeout: 10s
 //       environment: { LOG_LEVEL: info }
+//     web: { route: /, kind: static, spa: true }
 #pragma once
 
 #include <chrono>
@@ -40,11 +42,21 @@ struct ServiceSpec {
   Kind kind = Kind::kHttp;
   Route route;  // route.service == name
   HealthCheck health;
+  // How long a new handler has to pass its health check before the next candidate is tried.
+  std::chrono::milliseconds start_timeout{30000};
+  // How long the old handler may take to finish its requests once told to stop (SIGTERM),
+  // before it is killed.
   std::chrono::milliseconds drain_timeout{10000};
+  bool spa_fallback = false;  // static services: unknown client-side routes get /index.html
   std::map<std::string, std::string> environment;
 
   bool operator==(const ServiceSpec&) const = default;
 };
+
+// The service as JSON with the keys of its YAML form (durations as "1500ms"), which
+// ReadServiceSpec reads back to an equal value: the form a deploy request and the state
+// store carry.
+std::string ServiceSpecToJson(const ServiceSpec& spec);
 
 // Reads the service `name` from its mapping in a file named `file`. Fails with kInvalidArgument
 // at the position of the first problem: a bad name, an unknown key, a route that is not a

@@ -38,14 +38,14 @@ std::optional<DeploymentState> ParseDeploymentState(std::string_view text);
 
 // What serves a service now. Empty release: nothing deployed yet (or nothing left to serve).
 struct ServingState {
-  std::string release;
-  std::string handler;  // the chain candidate serving; empty for a static service
+  std::string release = {};
+  std::string handler = {};  // the chain candidate serving; empty for a static service
   // The release (and its handler) that served before the active one: what a failover
   // restores when the active release's chain is exhausted, and the default rollback target.
-  std::string previous_release;
-  std::string previous_handler;
-  std::string status;  // "serving", "degraded" (no healthy handler), "failed", "stopped"
-  std::string reason;  // why the status is not "serving"; empty otherwise
+  std::string previous_release = {};
+  std::string previous_handler = {};
+  std::string status = {};  // "serving", "degraded" (no healthy handler), "failed", "stopped"
+  std::string reason = {};  // why the status is not "serving"; empty otherwise
 
   bool operator==(const ServingState&) const = default;
 };
@@ -78,12 +78,12 @@ struct CandidateOutcome {
 };
 
 struct NewDeployment {
-  std::string service;
-  std::string release;
+  std::string service = {};
+  std::string release = {};
   DeploymentKind kind = DeploymentKind::kDeploy;
-  std::string actor;   // who asked: a user name, "workflow RUN", "lockstep" for automatic ones
-  std::string reason;  // why, for failovers and restores ("integrated crash-looped: …")
-  std::vector<std::string> candidates;  // handler names in chain order; empty for static
+  std::string actor = {};   // who asked: a user name, "workflow RUN", "lockstep" for automatic ones
+  std::string reason = {};  // why, for failovers and restores ("integrated crash-looped: …")
+  std::vector<std::string> candidates = {};  // handler names in chain order; empty for static
 };
 
 struct DeploymentRecord {
@@ -105,14 +105,14 @@ struct DeploymentRecord {
 // A process group the server started for a handler; recorded before the process may take a
 // port, removed after it is gone.
 struct HandlerProcessRecord {
-  int process_group = 0;  // also the pid of the group leader
+  int process_group = 0;    // also the pid of the group leader
   uint64_t start_time = 0;  // exec::StartTimeOf(process_group), to tell it from a reused pid
-  std::string service;
-  std::string release;
-  std::string handler;
+  std::string service = {};
+  std::string release = {};
+  std::string handler = {};
   int port = 0;
-  std::string role;  // "candidate" (under a health gate), "active", "warm" (kept for rollback)
-  Owner owner;       // the server that started it
+  std::string role = {};  // "candidate" (under a health gate), "active", "warm" (kept for rollback)
+  Owner owner = {};       // the server that started it
   // 0 in PutHandlerProcess: the time of the call.
   TimeMs started_at = 0;
 };
@@ -156,8 +156,7 @@ class RuntimeStore {
   virtual Result<void> StartDeployment(DeploymentId id, std::string_view from_release) = 0;
   // Records candidate `index`'s outcome. kInvalidArgument for an index out of range or a
   // deployment that already ended.
-  virtual Result<void> RecordCandidate(DeploymentId id, size_t index,
-                                       std::string_view outcome) = 0;
+  virtual Result<void> RecordCandidate(DeploymentId id, size_t index, std::string_view outcome) = 0;
   // Ends the deployment (succeeded, failed or interrupted) and, in the same transaction, sets
   // the service's serving state when `serving` is given: a cutover is recorded at once or not
   // at all. A non-empty `reason` replaces the request's. kInvalidArgument when `state` is not

@@ -1,0 +1,377 @@
+#include "server/api.h"
+
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "http/json_error.h"
+#include "runtime/release_spec.h"
+#include "runtime/service_spec.h"
+#include "server/admin_token.h"
+#include "server/api_json.h"
+#include "yaml/yaml_tree.h"
+
+namespace lockstep::server {
+
+namespace net = boost::asio;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr size_t kMaxRequestBody = 1 << 20;
+constexpr size_t kDefaultLimit = 50;
+
+http::Response JsonResponse(int status, const json& body) {
+  http::Response response;
+  response.status = status;
+  response.headers.Set("Content-Type", "application/json");
+  response.headers.Set("Cache-Control", "no-store");
+  response.body = body.dump() + "\n";
+  return response;
+}
+
+// A refused request: the message is for the client and says what was wrong with it.
+http::Response ErrorFor(const Error& error, const std::string& request_id) {
+  int status = 500;
+  switch (error.code()) {
+    case ErrorCode::kInvalidArgument:
+      status = 400;
+      break;
+    case ErrorCode::kNotFound:
+      status = 404;
+      break;
+    case ErrorCode::kAlreadyExists:
+      status = 409;
+      break;
+    case ErrorCode::kUnavailable:
+      status = 503;
+      break;
+    case ErrorCode::kPermissionDenied:
+      status = 403;
+      break;
+    default:
+      break;
+  }
+  if (status == 500) {
+    spdlog::error("request {}: {}", request_id, error.message());
+    return http::JsonErrorResponse(500, "internal error", request_id);
+  }
+  return http::JsonErrorResponse(status, error.ToString(), request_id);
+}
+
+struct Target {
+  std::string path;
+  std::map<std::string, std::string> query;
+};
+
+Target SplitTarget(std::string_view target) {
+  Target split;
+  size_t question = target.find('?');
+  split.path = std::string(target.substr(0, question));
+  if (question == std::string_view::npos) return split;
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t equals = pair.find('=');
+    if (equals != std::string_view::npos) {
+      split.query[std::string(pair.substr(0, equals))] = std::string(pair.substr(equals + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return split;
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> segments;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    size_t slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return segments;
+}
+
+size_t LimitOf(const Target& target) {
+  auto it = target.query.find("limit");
+  size_t limit = kDefaultLimit;
+  if (it != target.query.end()) {
+    std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
+  }
+  return std::clamp<size_t>(limit, 1, 1000);
+}
+
+class Api {
+ public:
+  explicit Api(const ApiContext& context) : context_(context) {}
+
+  net::awaitable<void> Serve(http::Exchange& exchange) {
+    const http::RequestHead& head = exchange.request();
+    std::string body;
+    while (true) {
+      Result<std::string_view> chunk = co_await exchange.ReadBodyChunk(64 * 1024);
+      if (!chunk) co_return;  // the server answers the client itself
+      if (chunk->empty()) break;
+      if (body.size() + chunk->size() > kMaxRequestBody) {
+        http::Response too_large =
+            http::JsonErrorResponse(413, "request body too large", head.request_id);
+        co_await exchange.Respond(std::move(too_large));
+        co_return;
+      }
+      body.append(*chunk);
+    }
+    http::Response response = co_await Dispatch(head, body);
+    co_await exchange.Respond(std::move(response));
+  }
+
+ private:
+  net::awaitable<http::Response> Dispatch(const http::RequestHead& head, const std::string& body) {
+    const std::string& id = head.request_id;
+    Target target = SplitTarget(head.target);
+    std::vector<std::string_view> parts = Segments(target.path);
+    bool get = head.method == "GET" || head.method == "HEAD";
+    bool post = head.method == "POST";
+    if (target.path == "/healthz") {
+      if (!get) co_return http::JsonErrorResponse(405, "method not allowed", id);
+      co_return JsonResponse(200, {{"status", "ok"}});
+    }
+    if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1") {
+      co_return http::JsonErrorResponse(404, "no such API endpoint", id);
+    }
+    std::string_view collection = parts[2];
+    if (post) {
+      if (!Authorized(head)) {
+        spdlog::warn("request {}: {} {} refused: no valid admin token", id, head.method,
+                     target.path);
+        http::Response refused = http::JsonErrorResponse(
+            401, "this needs the admin token (Authorization: Bearer TOKEN)", id);
+        refused.headers.Set("WWW-Authenticate", "Bearer");
+        co_return refused;
+      }
+      if (collection == "services" && parts.size() == 5 && parts[4] == "deploy") {
+        co_return co_await Deploy(std::string(parts[3]), body, id);
+      }
+      if (collection == "services" && parts.size() == 5 && parts[4] == "rollback") {
+        co_return co_await Rollback(std::string(parts[3]), body, id);
+      }
+      co_return http::JsonErrorResponse(404, "no such API endpoint", id);
+    }
+    if (!get) co_return http::JsonErrorResponse(405, "method not allowed", id);
+    if (collection == "status" && parts.size() == 3) co_return co_await Status(id);
+    if (collection == "services" && parts.size() == 3) co_return co_await Services(id);
+    if (collection == "services" && parts.size() == 4) {
+      co_return co_await Service(std::string(parts[3]), id);
+    }
+    if (collection == "services" && parts.size() == 5 && parts[4] == "releases") {
+      co_return Releases(std::string(parts[3]), id);
+    }
+    if (collection == "services" && parts.size() == 5 && parts[4] == "events") {
+      co_return Events(std::string(parts[3]), LimitOf(target), id);
+    }
+    if (collection == "deployments" && parts.size() == 3) {
+      auto service = target.query.find("service");
+      co_return Deployments(service == target.query.end() ? "" : service->second, LimitOf(target),
+                            id);
+    }
+    if (collection == "deployments" && parts.size() == 4) {
+      co_return Deployment(parts[3], id);
+    }
+    co_return http::JsonErrorResponse(404, "no such API endpoint", id);
+  }
+
+  bool Authorized(const http::RequestHead& head) const {
+    std::optional<std::string_view> header = head.headers.Find("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (!header || !header->starts_with(kBearer)) return false;
+    return TokenMatches(header->substr(kBearer.size()), context_.admin_token);
+  }
+
+  net::awaitable<http::Response> Status(const std::string& id) {
+    Result<std::vector<store::ServiceRecord>> services = context_.store.ListServices();
+    if (!services) co_return ErrorFor(services.error(), id);
+    std::vector<runtime::HandlerStatus> handlers = co_await context_.supervisor.Handlers();
+    json list = json::array();
+    for (const store::ServiceRecord& service : *services) {
+      list.push_back(ServiceJson(service, handlers));
+    }
+    co_return JsonResponse(
+        200,
+        {{"server",
+          {{"version", LOCKSTEP_VERSION}, {"pid", context_.pid}, {"gateway", context_.gateway}}},
+         {"services", std::move(list)}});
+  }
+
+  net::awaitable<http::Response> Services(const std::string& id) {
+    Result<std::vector<store::ServiceRecord>> services = context_.store.ListServices();
+    if (!services) co_return ErrorFor(services.error(), id);
+    std::vector<runtime::HandlerStatus> handlers = co_await context_.supervisor.Handlers();
+    json list = json::array();
+    for (const store::ServiceRecord& service : *services) {
+      list.push_back(ServiceJson(service, handlers));
+    }
+    co_return JsonResponse(200, {{"services", std::move(list)}});
+  }
+
+  net::awaitable<http::Response> Service(const std::string& name, const std::string& id) {
+    Result<store::ServiceRecord> service = context_.store.GetService(name);
+    if (!service) co_return ErrorFor(NotFound(name, service.error()), id);
+    std::vector<runtime::HandlerStatus> handlers = co_await context_.supervisor.Handlers();
+    json result = ServiceJson(*service, handlers);
+    json deployments = json::array();
+    if (auto list = context_.store.ListDeployments(name, 10)) {
+      for (const store::DeploymentRecord& deployment : *list) {
+        deployments.push_back(DeploymentJson(deployment));
+      }
+    }
+    json events = json::array();
+    if (auto list = context_.store.ListEvents(name, 20)) {
+      for (const store::ServiceEvent& event : *list) events.push_back(EventJson(event));
+    }
+    result["deployments"] = std::move(deployments);
+    result["events"] = std::move(events);
+    co_return JsonResponse(200, result);
+  }
+
+  http::Response Releases(const std::string& name, const std::string& id) {
+    Result<store::ServiceRecord> service = context_.store.GetService(name);
+    if (!service) return ErrorFor(NotFound(name, service.error()), id);
+    Result<std::vector<store::ReleaseRecord>> releases = context_.store.ListReleases(name);
+    if (!releases) return ErrorFor(releases.error(), id);
+    json list = json::array();
+    for (const store::ReleaseRecord& release : *releases) {
+      list.push_back(ReleaseJson(release, service->serving));
+    }
+    return JsonResponse(200, {{"service", name}, {"releases", std::move(list)}});
+  }
+
+  http::Response Events(const std::string& name, size_t limit, const std::string& id) {
+    if (Result<store::ServiceRecord> service = context_.store.GetService(name); !service) {
+      return ErrorFor(NotFound(name, service.error()), id);
+    }
+    Result<std::vector<store::ServiceEvent>> events = context_.store.ListEvents(name, limit);
+    if (!events) return ErrorFor(events.error(), id);
+    json list = json::array();
+    for (const store::ServiceEvent& event : *events) list.push_back(EventJson(event));
+    return JsonResponse(200, {{"service", name}, {"events", std::move(list)}});
+  }
+
+  http::Response Deployments(const std::string& service, size_t limit, const std::string& id) {
+    Result<std::vector<store::DeploymentRecord>> deployments =
+        context_.store.ListDeployments(service, limit);
+    if (!deployments) return ErrorFor(deployments.error(), id);
+    json list = json::array();
+    for (const store::DeploymentRecord& deployment : *deployments) {
+      list.push_back(DeploymentJson(deployment));
+    }
+    return JsonResponse(200, {{"deployments", std::move(list)}});
+  }
+
+  http::Response Deployment(std::string_view text, const std::string& id) {
+    store::DeploymentId number = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (error != std::errc() || end != text.data() + text.size() || number <= 0) {
+      return http::JsonErrorResponse(400, "a deployment id is a positive number", id);
+    }
+    Result<store::DeploymentRecord> deployment = context_.store.GetDeployment(number);
+    if (!deployment) return ErrorFor(deployment.error(), id);
+    return JsonResponse(200, DeploymentJson(*deployment));
+  }
+
+  net::awaitable<http::Response> Deploy(const std::string& name, const std::string& body,
+                                        const std::string& id) {
+    Result<runtime::DeployRequest> request = ParseDeploy(name, body);
+    if (!request) co_return ErrorFor(request.error(), id);
+    Result<store::DeploymentRecord> deployment =
+        co_await context_.supervisor.Deploy(std::move(*request));
+    if (!deployment) co_return ErrorFor(deployment.error(), id);
+    co_return JsonResponse(200, DeploymentJson(*deployment));
+  }
+
+  net::awaitable<http::Response> Rollback(const std::string& name, const std::string& body,
+                                          const std::string& id) {
+    Result<json> parsed = ParseObject(body);
+    if (!parsed) co_return ErrorFor(parsed.error(), id);
+    std::string release = StringField(*parsed, "release");
+    std::string actor = StringField(*parsed, "actor");
+    Result<store::DeploymentRecord> deployment =
+        co_await context_.supervisor.Rollback(name, release, actor.empty() ? "api" : actor);
+    if (!deployment) co_return ErrorFor(deployment.error(), id);
+    co_return JsonResponse(200, DeploymentJson(*deployment));
+  }
+
+  static Result<json> ParseObject(const std::string& body) {
+    if (body.empty()) return json::object();
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      return Fail(ErrorCode::kInvalidArgument, "the request body must be a JSON object");
+    }
+    return parsed;
+  }
+
+  static std::string StringField(const json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+  }
+
+  static Result<runtime::DeployRequest> ParseDeploy(const std::string& name,
+                                                    const std::string& body) {
+    Result<json> parsed = ParseObject(body);
+    if (!parsed) return std::unexpected(parsed.error());
+    for (const auto& [key, value] : parsed->items()) {
+      if (key != "directory" && key != "service" && key != "handlers" && key != "actor") {
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("unknown field '{}' (expected directory, service, handlers, "
+                                "actor)",
+                                key));
+      }
+    }
+    runtime::DeployRequest request;
+    request.service = name;
+    request.directory = StringField(*parsed, "directory");
+    request.actor = StringField(*parsed, "actor");
+    if (request.actor.empty()) request.actor = "api";
+    if (request.directory.empty() || !request.directory.is_absolute()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "'directory' must be the absolute path of the release's files");
+    }
+    if (auto it = parsed->find("service"); it != parsed->end()) {
+      // The same keys as a service in lockstep.yaml; JSON is YAML, so one reader serves both.
+      Result<yaml::Node> node = yaml::ParseYaml(it->dump(), "service");
+      if (!node) return std::unexpected(node.error());
+      Result<runtime::ServiceSpec> spec = runtime::ReadServiceSpec(name, *node, "service");
+      if (!spec) return std::unexpected(spec.error());
+      request.spec = std::move(*spec);
+    }
+    if (auto it = parsed->find("handlers"); it != parsed->end()) {
+      Result<runtime::ReleaseSpec> chain =
+          runtime::ParseReleaseSpec(json{{"handlers", *it}}.dump(), "handlers");
+      if (!chain) return std::unexpected(chain.error());
+      request.chain = std::move(*chain);
+    }
+    return request;
+  }
+
+  static Error NotFound(const std::string& name, const Error& error) {
+    if (error.code() != ErrorCode::kNotFound) return error;
+    return Error(ErrorCode::kNotFound, fmt::format("no service '{}'", name));
+  }
+
+  const ApiContext& context_;
+};
+
+}  // namespace
+
+http::StreamHandler MakeApiHandler(const ApiContext& context) {
+  auto api = std::make_shared<Api>(context);
+  return [api](http::Exchange& exchange) { return api->Serve(exchange); };
+}
+
+}  // namespace lockstep::server

@@ -195,6 +195,7 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RollbackOnStrand(std
     Result<int> status =
         co_await ProbeHealth(warm->port, service->spec.health.path, service->spec.health.timeout);
     if (status && *status == service->spec.health.status) {
+      warm->healthy_at = std::chrono::steady_clock::now();
       store_.RecordCandidate(*id, warm->index, "healthy (kept warm)");
       if (service->warm_timer) service->warm_timer->cancel();
       service->warm = nullptr;
@@ -355,6 +356,7 @@ net::awaitable<std::string> Supervisor::TryCandidate(std::shared_ptr<ServiceStat
     if (status && *status == health.status) {
       if (++passes >= health.healthy_threshold) {
         instance->healthy = true;
+        instance->healthy_at = std::chrono::steady_clock::now();
         co_return "healthy";
       }
     } else {
@@ -400,8 +402,12 @@ Result<void> Supervisor::Cutover(ServiceState& service, store::DeploymentId id,
   service.retired_table = gateway_.table();
   PublishTable();
   Event(service.spec.name, "cutover",
-        instance ? fmt::format("release {} serves with handler '{}' on port {}", release, handler,
-                               instance->port)
+        instance ? fmt::format("release {} serves with handler '{}' on port {} (switched {}us "
+                               "after its health check passed)",
+                               release, handler, instance->port,
+                               std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - instance->healthy_at)
+                                   .count())
                  : fmt::format("release {} serves", release),
         id);
   return {};

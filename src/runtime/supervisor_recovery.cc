@@ -159,6 +159,7 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
         service->warm = nullptr;
         if (store_.StartDeployment(*id, release)) {
           store_.RecordCandidate(*id, warm->index, "healthy (kept warm)");
+          warm->healthy_at = std::chrono::steady_clock::now();
           if (Cutover(*service, *id, warm, previous)) {
             net::co_spawn(strand_, Monitor(service, warm), net::detached);
             co_return;

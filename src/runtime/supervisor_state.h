@@ -29,6 +29,8 @@ struct Supervisor::Instance {
   std::shared_ptr<HandlerProcess> process;
   std::string role = "candidate";
   bool healthy = false;
+  // When it last passed its health gate: the cutover reports how long the switch took.
+  std::chrono::steady_clock::time_point healthy_at;
 };
 
 struct Supervisor::ServiceState {

@@ -246,8 +246,9 @@ Result<std::shared_ptr<Supervisor::Instance>> Supervisor::StartInstance(
 
 net::awaitable<void> Supervisor::StopInstance(std::shared_ptr<Instance> instance,
                                               std::chrono::milliseconds grace) {
+  auto awaited1 = instance->process->Stop(grace);
   instance->healthy = false;
-  co_await instance->process->Stop(grace);
+  co_await std::move(awaited1);
 }
 
 }  // namespace lockstep::runtime

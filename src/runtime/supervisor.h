@@ -17,6 +17,10 @@
 // Every transition is written to the RuntimeStore before it is acted on; events record each
 // step with its cause. Deployments of one service run one at a time, in the order asked.
 // All state lives on one strand; the public coroutines may be awaited from any executor.
+//
+// In the implementation, a coroutine call is made into a named awaitable before it is
+// awaited, and nothing is awaited inside a condition: g++ 12 mishandles temporaries that live
+// across a suspension (bad frees, resumption of the wrong point).
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -63,8 +63,9 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::DeployOnStrand(Deplo
     }
   }
   std::filesystem::path releases = options_.state_directory / "releases";
-  Result<Release> release = co_await OffStrand(
-      [&] { return ImportRelease(request.directory, releases, request.service); });
+  auto awaited1 =
+      OffStrand([&] { return ImportRelease(request.directory, releases, request.service); });
+  Result<Release> release = co_await std::move(awaited1);
   if (!release) co_return std::unexpected(release.error());
   std::optional<ReleaseSpec> chain = request.chain ? request.chain : release->spec;
   if (request.chain && release->spec && *request.chain != *release->spec) {
@@ -148,7 +149,8 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::DeployOnStrand(Deplo
     service->spec = *request.spec;
     PublishTable();
   }
-  co_return co_await RunDeployment(service, *id, release->id, 0);
+  auto awaited3 = RunDeployment(service, *id, release->id, 0);
+  co_return co_await std::move(awaited3);
 }
 
 net::awaitable<Result<store::DeploymentRecord>> Supervisor::RollbackOnStrand(std::string name,
@@ -192,8 +194,9 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RollbackOnStrand(std
     if (Result<void> started = store_.StartDeployment(*id, service->serving.release); !started) {
       co_return std::unexpected(started.error());
     }
-    Result<int> status =
-        co_await ProbeHealth(warm->port, service->spec.health.path, service->spec.health.timeout);
+    auto awaited5 =
+        ProbeHealth(warm->port, service->spec.health.path, service->spec.health.timeout);
+    Result<int> status = co_await std::move(awaited5);
     if (status && *status == service->spec.health.status) {
       warm->healthy_at = std::chrono::steady_clock::now();
       store_.RecordCandidate(*id, warm->index, "healthy (kept warm)");
@@ -211,11 +214,14 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RollbackOnStrand(std
     Event(name, "warm-unhealthy",
           fmt::format("the warm handler of release {} did not pass its health check", target), *id);
     if (service->warm_timer) service->warm_timer->cancel();
+    auto awaited6 = StopInstance(warm, milliseconds(1000));
     service->warm = nullptr;
-    co_await StopInstance(warm, milliseconds(1000));
-    co_return co_await RunDeployment(service, *id, target, warm->index, /*started=*/true);
+    co_await std::move(awaited6);
+    auto awaited7 = RunDeployment(service, *id, target, warm->index, /*started=*/true);
+    co_return co_await std::move(awaited7);
   }
-  co_return co_await RunDeployment(service, *id, target, 0);
+  auto awaited8 = RunDeployment(service, *id, target, 0);
+  co_return co_await std::move(awaited8);
 }
 
 net::awaitable<Result<store::DeploymentRecord>> Supervisor::RunDeployment(
@@ -280,7 +286,8 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RunDeployment(
       } else {
         instances[start->candidate] = *instance;
         service->candidates.push_back(*instance);
-        std::string outcome = co_await TryCandidate(service, *instance);
+        auto awaited9 = TryCandidate(service, *instance);
+        std::string outcome = co_await std::move(awaited9);
         std::erase(service->candidates, *instance);
         store_.RecordCandidate(id, index, outcome);
         if (outcome == "healthy") {
@@ -297,12 +304,14 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RunDeployment(
                         release, failures.back()),
             id);
       if (std::shared_ptr<Instance> failed = instances[stop->candidate]) {
-        co_await StopInstance(failed, milliseconds(2000));
+        auto stopped = StopInstance(failed, milliseconds(2000));
+        co_await std::move(stopped);
       }
     } else if (auto* cutover = std::get_if<DeploymentPlan::SwitchRoute>(&command)) {
       std::shared_ptr<Instance> serving = instances[cutover->candidate];
       if (Result<void> switched = Cutover(*service, id, serving, release); !switched) {
-        co_await StopInstance(serving, milliseconds(2000));
+        auto stopped = StopInstance(serving, milliseconds(2000));
+        co_await std::move(stopped);
         co_return std::unexpected(switched.error());
       }
       net::co_spawn(strand_, Monitor(service, serving), net::detached);
@@ -351,8 +360,8 @@ net::awaitable<std::string> Supervisor::TryCandidate(std::shared_ptr<ServiceStat
                             last_problem);
     }
     auto left = std::chrono::duration_cast<milliseconds>(deadline - now);
-    Result<int> status =
-        co_await ProbeHealth(instance->port, health.path, std::min(health.timeout, left));
+    auto awaited10 = ProbeHealth(instance->port, health.path, std::min(health.timeout, left));
+    Result<int> status = co_await std::move(awaited10);
     if (status && *status == health.status) {
       if (++passes >= health.healthy_threshold) {
         instance->healthy = true;
@@ -446,7 +455,8 @@ net::awaitable<void> Supervisor::Retire(std::shared_ptr<ServiceState> service,
     bool ended = co_await instance->process->WaitForEnd(milliseconds(5));
     if (ended) break;
   }
-  co_await StopInstance(instance, service->spec.drain_timeout);
+  auto awaited11 = StopInstance(instance, service->spec.drain_timeout);
+  co_await std::move(awaited11);
 }
 
 }  // namespace lockstep::runtime

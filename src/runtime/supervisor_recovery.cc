@@ -28,12 +28,14 @@ net::awaitable<void> Supervisor::Monitor(std::shared_ptr<ServiceState> service,
     bool ended = co_await instance->process->WaitForEnd(health.interval);
     if (stopping_ || service->active != instance || instance->role != "active") co_return;
     if (ended) {
-      co_await Recover(service, instance,
-                       fmt::format("handler '{}' {}", instance->handler.name,
-                                   instance->process->end_description()));
+      auto recovered = Recover(service, instance,
+                               fmt::format("handler '{}' {}", instance->handler.name,
+                                           instance->process->end_description()));
+      co_await std::move(recovered);
       co_return;
     }
-    Result<int> status = co_await ProbeHealth(instance->port, health.path, health.timeout);
+    auto awaited1 = ProbeHealth(instance->port, health.path, health.timeout);
+    Result<int> status = co_await std::move(awaited1);
     if (stopping_ || service->active != instance) co_return;
     bool passed = status && *status == health.status;
     if (!passed) {
@@ -41,10 +43,11 @@ net::awaitable<void> Supervisor::Monitor(std::shared_ptr<ServiceState> service,
                             : fmt::format("{}: {}", health.path, status.error().message());
     }
     if (tracker.Record(passed) == HealthTracker::State::kUnhealthy) {
-      co_await Recover(
-          service, instance,
-          fmt::format("handler '{}' failed {} health checks in a row ({})", instance->handler.name,
-                      health.unhealthy_threshold, last_problem));
+      auto recovered =
+          Recover(service, instance,
+                  fmt::format("handler '{}' failed {} health checks in a row ({})",
+                              instance->handler.name, health.unhealthy_threshold, last_problem));
+      co_await std::move(recovered);
       co_return;
     }
   }
@@ -59,8 +62,9 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
   const std::string release = failed->release;
   failed->healthy = false;
   PublishTable();  // 503 rather than errors from a broken handler
+  auto awaited3 = StopInstance(failed, milliseconds(2000));
   Event(name, "handler-failed", cause);
-  co_await StopInstance(failed, milliseconds(2000));
+  co_await std::move(awaited3);
 
   Result<store::ReleaseRecord> record = store_.GetRelease(name, release);
   Result<ReleaseSpec> chain = record ? ReleaseSpecFromJson(record->spec_json)
@@ -90,7 +94,8 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
       continue;
     }
     service->candidates.push_back(*restarted);
-    std::string outcome = co_await TryCandidate(service, *restarted);
+    auto awaited4 = TryCandidate(service, *restarted);
+    std::string outcome = co_await std::move(awaited4);
     std::erase(service->candidates, *restarted);
     if (outcome == "healthy") {
       (*restarted)->role = "active";
@@ -107,8 +112,9 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
       co_return;
     }
     cause = fmt::format("handler '{}' after a restart: {}", current->handler.name, outcome);
+    auto awaited5 = StopInstance(*restarted, milliseconds(2000));
     Event(name, "handler-failed", cause);
-    co_await StopInstance(*restarted, milliseconds(2000));
+    co_await std::move(awaited5);
     current = *restarted;
   }
   service->crashes.Reset();
@@ -127,8 +133,8 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
                               .reason = cause};
     for (const Handler& handler : chain->handlers) next.candidates.push_back(handler.name);
     if (Result<store::DeploymentId> id = store_.CreateDeployment(next)) {
-      Result<store::DeploymentRecord> done =
-          co_await RunDeployment(service, *id, release, failed->index + 1);
+      auto awaited6 = RunDeployment(service, *id, release, failed->index + 1);
+      Result<store::DeploymentRecord> done = co_await std::move(awaited6);
       if (done && done->state == store::DeploymentState::kSucceeded) co_return;
     }
   }
@@ -166,7 +172,8 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
           }
         }
       } else {
-        Result<store::DeploymentRecord> done = co_await RunDeployment(service, *id, previous, 0);
+        auto awaited7 = RunDeployment(service, *id, previous, 0);
+        Result<store::DeploymentRecord> done = co_await std::move(awaited7);
         if (done && done->state == store::DeploymentState::kSucceeded) co_return;
       }
     }
@@ -236,8 +243,8 @@ net::awaitable<Result<void>> Supervisor::RestoreOnStrand() {
             co_return;
           }
           Event(name, "restore", fmt::format("bringing back release {}", release), *id);
-          Result<store::DeploymentRecord> done =
-              co_await RunDeployment(service, *id, release, first);
+          auto awaited9 = RunDeployment(service, *id, release, first);
+          Result<store::DeploymentRecord> done = co_await std::move(awaited9);
           if (!done || done->state != store::DeploymentState::kSucceeded) {
             store::ServingState failed = service->serving;
             failed.status = "failed";
@@ -274,7 +281,8 @@ net::awaitable<void> Supervisor::ShutdownOnStrand(milliseconds grace) {
       bool ended = co_await instance->process->WaitForEnd(deadline - now);
       if (ended) continue;
     }
-    co_await instance->process->Stop(milliseconds(0));
+    auto stopped = instance->process->Stop(milliseconds(0));
+    co_await std::move(stopped);
   }
 }
 

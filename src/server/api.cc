@@ -123,13 +123,16 @@ class Api {
       if (body.size() + chunk->size() > kMaxRequestBody) {
         http::Response too_large =
             http::JsonErrorResponse(413, "request body too large", head.request_id);
-        co_await exchange.Respond(std::move(too_large));
+        auto responded = exchange.Respond(std::move(too_large));
+        co_await std::move(responded);
         co_return;
       }
       body.append(*chunk);
     }
-    http::Response response = co_await Dispatch(head, body);
-    co_await exchange.Respond(std::move(response));
+    auto dispatched = Dispatch(head, body);
+    http::Response response = co_await std::move(dispatched);
+    auto responded = exchange.Respond(std::move(response));
+    co_await std::move(responded);
   }
 
  private:
@@ -157,18 +160,27 @@ class Api {
         co_return refused;
       }
       if (collection == "services" && parts.size() == 5 && parts[4] == "deploy") {
-        co_return co_await Deploy(std::string(parts[3]), body, id);
+        auto awaited4 = Deploy(std::string(parts[3]), body, id);
+        co_return co_await std::move(awaited4);
       }
       if (collection == "services" && parts.size() == 5 && parts[4] == "rollback") {
-        co_return co_await Rollback(std::string(parts[3]), body, id);
+        auto awaited5 = Rollback(std::string(parts[3]), body, id);
+        co_return co_await std::move(awaited5);
       }
       co_return http::JsonErrorResponse(404, "no such API endpoint", id);
     }
     if (!get) co_return http::JsonErrorResponse(405, "method not allowed", id);
-    if (collection == "status" && parts.size() == 3) co_return co_await Status(id);
-    if (collection == "services" && parts.size() == 3) co_return co_await Services(id);
+    if (collection == "status" && parts.size() == 3) {
+      auto status = Status(id);
+      co_return co_await std::move(status);
+    }
+    if (collection == "services" && parts.size() == 3) {
+      auto services = Services(id);
+      co_return co_await std::move(services);
+    }
     if (collection == "services" && parts.size() == 4) {
-      co_return co_await Service(std::string(parts[3]), id);
+      auto awaited6 = Service(std::string(parts[3]), id);
+      co_return co_await std::move(awaited6);
     }
     if (collection == "services" && parts.size() == 5 && parts[4] == "releases") {
       co_return Releases(std::string(parts[3]), id);
@@ -220,7 +232,7 @@ class Api {
     co_return JsonResponse(200, {{"services", std::move(list)}});
   }
 
-  net::awaitable<http::Response> Service(const std::string& name, const std::string& id) {
+  net::awaitable<http::Response> Service(std::string name, const std::string& id) {
     Result<store::ServiceRecord> service = context_.store.GetService(name);
     if (!service) co_return ErrorFor(NotFound(name, service.error()), id);
     std::vector<runtime::HandlerStatus> handlers = co_await context_.supervisor.Handlers();
@@ -285,24 +297,24 @@ class Api {
     return JsonResponse(200, DeploymentJson(*deployment));
   }
 
-  net::awaitable<http::Response> Deploy(const std::string& name, const std::string& body,
+  net::awaitable<http::Response> Deploy(std::string name, const std::string& body,
                                         const std::string& id) {
     Result<runtime::DeployRequest> request = ParseDeploy(name, body);
     if (!request) co_return ErrorFor(request.error(), id);
-    Result<store::DeploymentRecord> deployment =
-        co_await context_.supervisor.Deploy(std::move(*request));
+    auto awaited7 = context_.supervisor.Deploy(std::move(*request));
+    Result<store::DeploymentRecord> deployment = co_await std::move(awaited7);
     if (!deployment) co_return ErrorFor(deployment.error(), id);
     co_return JsonResponse(200, DeploymentJson(*deployment));
   }
 
-  net::awaitable<http::Response> Rollback(const std::string& name, const std::string& body,
+  net::awaitable<http::Response> Rollback(std::string name, const std::string& body,
                                           const std::string& id) {
     Result<json> parsed = ParseObject(body);
     if (!parsed) co_return ErrorFor(parsed.error(), id);
     std::string release = StringField(*parsed, "release");
     std::string actor = StringField(*parsed, "actor");
-    Result<store::DeploymentRecord> deployment =
-        co_await context_.supervisor.Rollback(name, release, actor.empty() ? "api" : actor);
+    auto awaited8 = context_.supervisor.Rollback(name, release, actor.empty() ? "api" : actor);
+    Result<store::DeploymentRecord> deployment = co_await std::move(awaited8);
     if (!deployment) co_return ErrorFor(deployment.error(), id);
     co_return JsonResponse(200, DeploymentJson(*deployment));
   }

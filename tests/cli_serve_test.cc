@@ -111,6 +111,16 @@ TEST_F(ServeTest, DeploysFallsBackRollsBackAndServesAStaticSite) {
   EXPECT_EQ(server_.Gateway("GET", "/api/x").status, 200);
 }
 
+TEST_F(ServeTest, TheDataDirectorySurvivesDeploysAndRollbacks) {
+  ASSERT_TRUE(server_.Start()) << server_.server_output();
+  ASSERT_EQ(Deploy(Release("v1", {{"web", {}}})).exit_code, 0);
+  EXPECT_EQ(server_.Gateway("POST", "/api/visit", "{}").body, R"({"visits":1})");
+  ASSERT_EQ(Deploy(Release("v2", {{"web", {}}})).exit_code, 0);
+  EXPECT_EQ(server_.Gateway("POST", "/api/visit", "{}").body, R"({"visits":2})");
+  ASSERT_EQ(server_.Lockstep({"rollback", "api"}).exit_code, 0);
+  EXPECT_EQ(server_.Gateway("POST", "/api/visit", "{}").body, R"({"visits":3})");
+}
+
 TEST_F(ServeTest, AFailedDeployKeepsTheOldReleaseAndExitsNonZero) {
   ASSERT_TRUE(server_.Start()) << server_.server_output();
   ASSERT_EQ(Deploy(Release("v1", {{"web", {"--message", "one"}}})).exit_code, 0);

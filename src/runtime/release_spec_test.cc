@@ -31,6 +31,14 @@ TEST(ReleaseSpecTest, ReadsTheChainInOrder) {
                    }}));
 }
 
+TEST(ReleaseSpecTest, JsonFormReadsBackToTheSameValue) {
+  ReleaseSpec spec{{{"integrated", {"./bin/api", "--port", "$PORT"}},
+                    {"legacy", {"/usr/bin/env", "a \"quoted\" word"}}}};
+  Result<ReleaseSpec> back = ParseReleaseSpec(ReleaseSpecToJson(spec), "stored");
+  ASSERT_TRUE(back) << back.error().ToString();
+  EXPECT_EQ(*back, spec);
+}
+
 TEST(ReleaseSpecTest, EveryProblemIsNamedWithItsPosition) {
   EXPECT_EQ(ErrorOf(""), "lockstep.release.yaml:1:1: empty release file: it needs 'handlers'");
   EXPECT_EQ(ErrorOf("handlers: [\n"),

@@ -57,6 +57,35 @@ TEST(ServiceSpecTest, ReadsEveryField) {
   EXPECT_EQ(web->kind, ServiceSpec::Kind::kStatic);
 }
 
+TEST(ServiceSpecTest, JsonFormReadsBackToTheSameValue) {
+  Result<ServiceSpec> api = Read(R"yaml(services:
+  api:
+    route: { path: /api, host: people.test, strip_prefix: true }
+    health: { path: /health, status: 204, interval: 1500ms, timeout: 1s }
+    start_timeout: 45s
+    drain_timeout: 3s
+    environment: { MODE: "a b" }
+)yaml");
+  Result<ServiceSpec> web =
+      Read("services:\n  web:\n    route: /\n    kind: static\n    spa: true\n", "web");
+  ASSERT_TRUE(api && web);
+  EXPECT_EQ(api->start_timeout, milliseconds(45000));
+  EXPECT_TRUE(web->spa_fallback);
+  for (const ServiceSpec& spec : {*api, *web}) {
+    Result<yaml::Node> node = yaml::ParseYaml(ServiceSpecToJson(spec), "stored");
+    ASSERT_TRUE(node) << node.error().ToString();
+    Result<ServiceSpec> back = ReadServiceSpec(spec.name, *node, "stored");
+    ASSERT_TRUE(back) << back.error().ToString();
+    EXPECT_EQ(*back, spec);
+  }
+  EXPECT_EQ(
+      ErrorOf("services:\n  web:\n    route: /\n    kind: static\n    start_timeout: 1s\n", "web"),
+      "lockstep.yaml:5:20: service 'web': a static service starts no process: no "
+      "'start_timeout'");
+  EXPECT_EQ(ErrorOf("services:\n  api:\n    route: /api\n    spa: true\n"),
+            "lockstep.yaml:4:10: service 'api': 'spa' applies to static services only");
+}
+
 TEST(ServiceSpecTest, EveryProblemIsNamedWithItsPosition) {
   EXPECT_EQ(ErrorOf("services:\n  api: /api\n"),
             "lockstep.yaml:2:8: service 'api': expected a mapping with at least 'route'");
@@ -64,7 +93,7 @@ TEST(ServiceSpecTest, EveryProblemIsNamedWithItsPosition) {
             "lockstep.yaml:3:5: service 'api': missing 'route': where the gateway serves it");
   EXPECT_EQ(ErrorOf("services:\n  api:\n    route: /api\n    replicas: 2\n"),
             "lockstep.yaml:4:5: service 'api': unknown key 'replicas' in a service (expected "
-            "route, kind, health, drain_timeout, environment)");
+            "route, kind, health, start_timeout, drain_timeout, environment, spa)");
   EXPECT_EQ(ErrorOf("services:\n  api:\n    route: api\n"),
             "lockstep.yaml:3:12: service 'api': service \"api\": path prefix \"api\" must start "
             "with '/'");

@@ -268,6 +268,13 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RunDeployment(
   std::vector<std::string> failures;
   std::vector<DeploymentPlan::Command> commands = plan.Begin();
   while (!commands.empty()) {
+    if (stopping_) {
+      // The candidates still running are stopped with the server; the next server starts
+      // from what the store says serves.
+      store_.FinishDeployment(id, store::DeploymentState::kInterrupted, "",
+                              "the server stopped during the deployment", std::nullopt);
+      co_return store_.GetDeployment(id);
+    }
     DeploymentPlan::Command command = std::move(commands.front());
     commands.erase(commands.begin());
     std::vector<DeploymentPlan::Command> next;

@@ -292,6 +292,21 @@ TEST_F(SupervisorTest, ACrashLoopMovesToTheNextCandidateThenBackToThePreviousRel
   EXPECT_TRUE(HasEvent("restore-previous"));
 }
 
+TEST_F(SupervisorTest, AHandlerThatCrashesSoonAfterBecomingHealthyGivesWayToTheNext) {
+  auto deployment = Deploy(
+      Release("v1", {{"flaky", {"--crash-after-ms", "300"}}, {"stable", {"--message", "steady"}}}));
+  ASSERT_TRUE(deployment && deployment->state == store::DeploymentState::kSucceeded);
+  EXPECT_EQ(deployment->handler, "flaky");  // healthy at first
+  // Each restart crashes again after 300 ms: a crash loop, then the next candidate.
+  ASSERT_TRUE(WaitUntil([&] { return Service().serving.handler == "stable"; }));
+  EXPECT_TRUE(HasEvent("restart"));
+  EXPECT_TRUE(HasEvent("crash-loop"));
+  std::optional<HandlerStatus> active = HandlerWithRole("active");
+  ASSERT_TRUE(active);
+  EXPECT_EQ(active->handler, "stable");
+  EXPECT_EQ(RoutedPort(), active->port);
+}
+
 TEST_F(SupervisorTest, DeploymentsOfOneServiceRunOneAtATime) {
   Deploy(Release("v0", {{"web", {}}}));
   auto a = net::co_spawn(

@@ -121,6 +121,20 @@ TEST_F(ServeTest, TheDataDirectorySurvivesDeploysAndRollbacks) {
   EXPECT_EQ(server_.Gateway("POST", "/api/visit", "{}").body, R"({"visits":3})");
 }
 
+TEST_F(ServeTest, DeploysAServiceAsTheWorkspacesLockstepYamlDeclaresIt) {
+  ASSERT_TRUE(server_.Start()) << server_.server_output();
+  temp_.Write("lockstep.yaml",
+              "services:\n  api:\n    route: { path: /people, strip_prefix: true }\n"
+              "    health: { path: /health }\n  broken:\n    route: nope\n");
+  CommandOutput deployed = server_.Lockstep({"deploy", "api", Release("v1", {{"web", {}}})});
+  ASSERT_EQ(deployed.exit_code, 0) << deployed.out << deployed.err;
+  EXPECT_NE(server_.Gateway("GET", "/people/x").body.find("\"target\":\"/x\""), std::string::npos);
+  CommandOutput broken = server_.Lockstep({"deploy", "broken", "v1"});
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_NE(broken.err.find("lockstep.yaml:6:12: service 'broken'"), std::string::npos)
+      << broken.err;
+}
+
 TEST_F(ServeTest, AFailedDeployKeepsTheOldReleaseAndExitsNonZero) {
   ASSERT_TRUE(server_.Start()) << server_.server_output();
   ASSERT_EQ(Deploy(Release("v1", {{"web", {"--message", "one"}}})).exit_code, 0);

@@ -5,15 +5,24 @@
 
 namespace lockstep {
 
-Result<std::filesystem::path> FindStateDirectory(const std::filesystem::path& start) {
-  if (const char* home = std::getenv("LOCKSTEP_HOME"); home != nullptr && *home != '\0')
-    return std::filesystem::absolute(home);
+std::optional<std::filesystem::path> FindWorkspaceFile(const std::filesystem::path& start) {
   std::error_code error;
   std::filesystem::path directory = std::filesystem::absolute(start, error);
   while (!error && !directory.empty()) {
-    if (std::filesystem::exists(directory / "lockstep.yaml", error)) return directory / ".lockstep";
+    if (std::filesystem::exists(directory / "lockstep.yaml", error)) {
+      return directory / "lockstep.yaml";
+    }
     if (directory == directory.root_path()) break;
     directory = directory.parent_path();
+  }
+  return std::nullopt;
+}
+
+Result<std::filesystem::path> FindStateDirectory(const std::filesystem::path& start) {
+  if (const char* home = std::getenv("LOCKSTEP_HOME"); home != nullptr && *home != '\0')
+    return std::filesystem::absolute(home);
+  if (std::optional<std::filesystem::path> workspace = FindWorkspaceFile(start)) {
+    return workspace->parent_path() / ".lockstep";
   }
   if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg == '/')
     return std::filesystem::path(xdg) / "lockstep";

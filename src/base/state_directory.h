@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 
 #include "base/error.h"
 
@@ -13,5 +14,8 @@ namespace lockstep {
 // Fails with kUnavailable when none of LOCKSTEP_HOME, XDG_STATE_HOME and HOME is set, rather
 // than guess a shared place such as /tmp.
 Result<std::filesystem::path> FindStateDirectory(const std::filesystem::path& start);
+
+// The nearest lockstep.yaml at or above `start` (the workspace's file), or nullopt.
+std::optional<std::filesystem::path> FindWorkspaceFile(const std::filesystem::path& start);
 
 }  // namespace lockstep

@@ -5,8 +5,12 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "base/file.h"
+#include "base/state_directory.h"
 #include "cli/api_client.h"
 #include "cli/command.h"
+#include "runtime/service_spec.h"
+#include "yaml/yaml_tree.h"
 
 namespace lockstep::cli {
 namespace {
@@ -82,6 +86,24 @@ struct DeployFlags {
   bool json = false;
 };
 
+// The service as the workspace's lockstep.yaml declares it under `services:`, if it does.
+Result<std::optional<json>> DeclaredService(const std::string& name) {
+  std::optional<std::filesystem::path> file = FindWorkspaceFile(std::filesystem::current_path());
+  if (!file) return std::optional<json>();
+  Result<std::string> text = ReadFile(*file);
+  if (!text) return std::unexpected(text.error());
+  std::string shown = file->string();
+  Result<yaml::Node> root = yaml::ParseYaml(*text, shown);
+  if (!root) return std::unexpected(root.error());
+  const yaml::Node* services = root->IsMap() ? root->Find("services") : nullptr;
+  const yaml::Node* node =
+      services != nullptr && services->IsMap() ? services->Find(name) : nullptr;
+  if (node == nullptr) return std::optional<json>();
+  Result<runtime::ServiceSpec> spec = runtime::ReadServiceSpec(name, *node, shown);
+  if (!spec) return std::unexpected(spec.error());
+  return std::optional<json>(json::parse(runtime::ServiceSpecToJson(*spec)));
+}
+
 Result<json> DeployBody(const DeployFlags& flags) {
   std::error_code error;
   std::filesystem::path directory = std::filesystem::absolute(flags.directory, error);
@@ -96,7 +118,11 @@ Result<json> DeployBody(const DeployFlags& flags) {
                 "--route is needed with --host, --strip-prefix, --static, --spa, --health and "
                 "--start-timeout: they define the service as a whole");
   }
-  if (!flags.route.empty()) {
+  if (flags.route.empty()) {
+    Result<std::optional<json>> declared = DeclaredService(flags.service);
+    if (!declared) return std::unexpected(declared.error());
+    if (*declared) body["service"] = std::move(**declared);
+  } else {
     json service = {{"route", {{"path", flags.route}, {"strip_prefix", flags.strip_prefix}}}};
     if (!flags.host.empty()) service["route"]["host"] = flags.host;
     service["kind"] = flags.static_site ? "static" : "http";
@@ -155,7 +181,7 @@ CommandSpec DeployCommand() {
               if (!IsServiceName(flags->service)) return BadServiceName(flags->service);
               Result<json> body = DeployBody(*flags);
               if (!body) {
-                fmt::print(stderr, "lockstep: error: {}\n", body.error().message());
+                fmt::print(stderr, "lockstep: error: {}\n", body.error().ToString());
                 return kExitUsage;
               }
               return Finish(CallApi({.method = "POST",

@@ -4,7 +4,7 @@
 
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test release debug bench bench-engine bench-sync fuzz format clean
+.PHONY: demo test release debug bench bench-engine bench-sync bench-gateway fuzz format clean
 
 demo: release
 	scripts/demo
@@ -26,6 +26,7 @@ bench: release
 	bench/run.sh
 	bench/changes.sh
 	bench/sync.sh
+	bench/gateway.sh
 
 bench-engine: release
 	scripts/bootstrap bench
@@ -34,6 +35,10 @@ bench-engine: release
 bench-sync: release
 	scripts/bootstrap bench
 	bench/sync.sh
+
+bench-gateway: release
+	scripts/bootstrap bench
+	bench/gateway.sh
 
 fuzz:
 	scripts/bootstrap fuzz

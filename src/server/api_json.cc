@@ -9,7 +9,9 @@ namespace lockstep::server {
 
 std::string IsoTime(store::TimeMs time) {
   auto point = std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(time));
-  return fmt::format("{:%FT%T}Z", point);
+  // fmt 9 prints %T of any time point in whole seconds, so the milliseconds are added here.
+  auto seconds = std::chrono::floor<std::chrono::seconds>(point);
+  return fmt::format("{:%FT%T}.{:03}Z", seconds, (point - seconds).count());
 }
 
 namespace {

@@ -206,7 +206,11 @@ TEST_F(ServeTest, StopsGracefullyAndBringsServicesBackOnRestart) {
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_EQ(RunningHandlers(), 0u);  // handlers stop with the server
   ASSERT_TRUE(server_.Start()) << server_.server_output();
-  ASSERT_TRUE(WaitUntil([&] { return Status()["processes"].size() == 1; }));
+  ASSERT_TRUE(WaitUntil([&] {
+    json status = Status();
+    return status["status"] == "serving" && status["processes"].size() == 1 &&
+           status["processes"][0]["role"] == "active";
+  }));
   EXPECT_EQ(Status()["status"], "serving");
   EXPECT_NE(server_.Gateway("GET", "/api/").body.find("\"message\":\"one\""), std::string::npos);
 }
@@ -236,7 +240,8 @@ TEST_F(ServeTest, AKilledServerComesBackOnTheOldOrTheNewReleaseWithNoLeftovers) 
     ASSERT_TRUE(server_.Start()) << server_.server_output();
     ASSERT_TRUE(WaitUntil([&] {
       json status = Status();
-      return status["status"] == "serving" && status["processes"].size() == 1;
+      return status["status"] == "serving" && status["processes"].size() == 1 &&
+             status["processes"][0]["role"] == "active";
     })) << Status().dump(2);
     json status = Status();
     std::string serving = status["release"];

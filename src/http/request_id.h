@@ -10,7 +10,8 @@ namespace lockstep::http {
 // Whether `id` may be passed on as a request id: 1 to 128 characters of [A-Za-z0-9._-].
 bool IsValidRequestId(std::string_view id);
 
-// 32 lower-case hex digits from 16 bytes of the operating system's CSPRNG (getrandom).
+// 32 lower-case hex digits from 16 bytes of the operating system's CSPRNG (getrandom, drawn
+// in blocks of 256 ids per thread).
 std::string NewRequestId();
 
 // `incoming` when it is valid, otherwise NewRequestId().

@@ -13,8 +13,10 @@
 // head, 504 when the connect or the response head times out. Idempotent methods (GET, HEAD,
 // OPTIONS, PUT, DELETE) are tried once more on a fresh connection when the connect is refused
 // or when a reused keep-alive connection turns out dead before any response byte, as long as
-// no request body byte was consumed. An upstream that breaks after the response head was sent
-// aborts the client connection: a cut-off body must not look complete.
+// no request body byte was consumed. A response body of known length up to 64 KiB is read
+// whole and sent with the head in one write (an upstream breaking off such a body is a 502);
+// larger ones stream, and an upstream that breaks after their head was sent aborts the client
+// connection: a cut-off body must not look complete.
 //
 // UpstreamPool keeps idle keep-alive connections for reuse. Its methods are thread-safe; Proxy
 // runs in the coroutine the server started for the exchange.
@@ -66,8 +68,9 @@ struct ProxyOptions {
 
 struct UpstreamPoolOptions {
   // Idle connections kept per upstream endpoint; a connection released beyond it is closed.
-  // Default 16.
-  size_t max_idle_per_endpoint = 16;
+  // Default 256: as many as the clients a busy gateway proxies at once, so that a burst does
+  // not end in connects.
+  size_t max_idle_per_endpoint = 256;
   // How long a connection may stay idle in the pool before it is closed. Default 30 s.
   std::chrono::milliseconds idle_timeout{30'000};
 };

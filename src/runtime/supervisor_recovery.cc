@@ -243,6 +243,11 @@ net::awaitable<Result<void>> Supervisor::RestoreOnStrand() {
             co_return;
           }
           Event(name, "restore", fmt::format("bringing back release {}", release), *id);
+          // Not serving until its handler passes the health gate again.
+          store::ServingState restoring = service->serving;
+          restoring.status = "starting";
+          restoring.reason = "the server started again; release " + release + " is starting";
+          if (store_.SetServing(name, restoring)) service->serving = restoring;
           auto awaited9 = RunDeployment(service, *id, release, first);
           Result<store::DeploymentRecord> done = co_await std::move(awaited9);
           if (!done || done->state != store::DeploymentState::kSucceeded) {

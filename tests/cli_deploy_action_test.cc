@@ -149,6 +149,24 @@ TEST_F(CliDeployActionTest, ACandidateThatExitsFailsTheActionWithTheReason) {
   EXPECT_EQ(response->status, 404) << response->body;
 }
 
+TEST_F(CliDeployActionTest, WithoutRouteTheWorkspaceDeclaresTheService) {
+  // The action's own folder is in the state directory; the declaration is the repository's.
+  repo_.Write("lockstep.yaml",
+              "version: 1\nname: test\nservices:\n  app:\n    route: /declared\n"
+              "    health: {path: /health}\n");
+  DeployWorkflow("", "      Service: app\n");
+  CommandOutput run =
+      Lockstep({"run", "DeployApp", "--var", std::string("HANDLER=") + LOCKSTEP_TEST_HANDLER});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err << Lockstep({"logs", "1", "Deploy"}).out;
+
+  Result<http::ClientResponse> response =
+      http::Fetch(gateway_, {.method = "GET", .target = "/declared/x", .headers = {}, .body = {}},
+                  std::chrono::seconds(10));
+  ASSERT_TRUE(response.has_value()) << response.error().message();
+  EXPECT_EQ(response->status, 200) << response->body;
+  EXPECT_EQ(nlohmann::json::parse(response->body)["target"], "/declared/x");
+}
+
 TEST_F(CliDeployActionTest, NoConfigurationValueReachesTheShell) {
   std::string marker = (state_.path() / "injected").string();
   // Valid for the validator (a path without spaces), and code if a shell read it unquoted or

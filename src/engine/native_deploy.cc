@@ -138,17 +138,19 @@ class ConfigurationReader {
 }  // namespace
 
 Result<std::string> DeployStep(const workflow::Action& action, std::string_view workflow_name,
-                               const fs::path& executable, const fs::path& state_directory) {
+                               const fs::path& root, const fs::path& executable,
+                               const fs::path& state_directory) {
   Result<DeployConfiguration> configuration = ConfigurationReader(action).Read();
   if (!configuration) return std::unexpected(configuration.error());
   const DeployConfiguration& c = *configuration;
 
-  // The actor the server records (and audits) for the deployment: this workflow's run.
+  // The actor the server records for the deployment: this workflow's run.
+  // In a subshell, so that the folder the step started in stays the action's own.
   std::string command = fmt::format(
-      "LOCKSTEP_HOME={} {} deploy --actor {}\"$LOCKSTEP_RUN_ID\" --variables-file "
+      "(cd {} && LOCKSTEP_HOME={} {} deploy --actor {}\"$LOCKSTEP_RUN_ID\" --variables-file "
       "\"$__lockstep_deploy_outputs\"",
-      ShellQuote(state_directory.string()), ShellQuote(executable.string()),
-      ShellQuote(fmt::format("workflow {} run ", workflow_name)));
+      ShellQuote(root.string()), ShellQuote(state_directory.string()),
+      ShellQuote(executable.string()), ShellQuote(fmt::format("workflow {} run ", workflow_name)));
   if (c.route) {
     command += fmt::format(" --route {}", ShellQuote(*c.route));
     if (c.strip_prefix) command += " --strip-prefix";
@@ -158,7 +160,7 @@ Result<std::string> DeployStep(const workflow::Action& action, std::string_view 
     if (c.start_timeout)
       command += fmt::format(" --start-timeout {}", ShellQuote(*c.start_timeout));
   }
-  command += fmt::format(" -- {} \"$CATALYST_SOURCE_DIR_{}\"", ShellQuote(c.service), c.artifact);
+  command += fmt::format(" -- {} \"$CATALYST_SOURCE_DIR_{}\")", ShellQuote(c.service), c.artifact);
   // The first line, a comment, is the step's title in the log; the service and the artifact
   // are plain names. The command writes NAME='VALUE' lines (quoted), so sourcing them is safe;
   // when the deployment fails it exits 1 and, under `set -e`, so does the step.

@@ -22,15 +22,15 @@ workflow::Action DeployAction(std::string_view configuration,
 }
 
 TEST(NativeDeployTest, DeploysTheFirstArtifactToAnExistingService) {
-  Result<std::string> step =
-      DeployStep(DeployAction("Service: api\n"), "release", "/opt/lockstep", "/state dir");
+  Result<std::string> step = DeployStep(DeployAction("Service: api\n"), "release", "/src/app",
+                                        "/opt/lockstep", "/state dir");
   ASSERT_TRUE(step.has_value()) << step.error().message();
   EXPECT_EQ(*step,
             "# lockstep/deploy@v1: api from artifact bundle\n"
             "__lockstep_deploy_outputs=\"$TMPDIR/lockstep-deploy-outputs\"\n"
-            "LOCKSTEP_HOME='/state dir' '/opt/lockstep' deploy --actor 'workflow release run '"
-            "\"$LOCKSTEP_RUN_ID\" --variables-file \"$__lockstep_deploy_outputs\" -- 'api' "
-            "\"$CATALYST_SOURCE_DIR_bundle\"\n"
+            "(cd '/src/app' && LOCKSTEP_HOME='/state dir' '/opt/lockstep' deploy --actor "
+            "'workflow release run '\"$LOCKSTEP_RUN_ID\" --variables-file "
+            "\"$__lockstep_deploy_outputs\" -- 'api' \"$CATALYST_SOURCE_DIR_bundle\")\n"
             ". \"$__lockstep_deploy_outputs\"\n"
             "rm -f \"$__lockstep_deploy_outputs\"\n");
 }
@@ -44,16 +44,16 @@ HealthPath: /health?x=$(touch y)
 StartTimeout: 5s
 Spa: false
 )yaml"),
-                                        "release", "/l", "/s");
+                                        "release", "/r", "/l", "/s");
   ASSERT_TRUE(step.has_value()) << step.error().message();
   EXPECT_NE(step->find("--variables-file \"$__lockstep_deploy_outputs\" --route '/it'\\''s' "
                        "--strip-prefix --health '/health?x=$(touch y)' --start-timeout '5s' -- "
-                       "'api' \"$CATALYST_SOURCE_DIR_bundle\"\n"),
+                       "'api' \"$CATALYST_SOURCE_DIR_bundle\")\n"),
             std::string::npos)
       << *step;
 
   step = DeployStep(DeployAction("{Service: web, Route: /, Kind: static, Spa: true}"), "release",
-                    "/l", "/s");
+                    "/r", "/l", "/s");
   ASSERT_TRUE(step.has_value()) << step.error().message();
   EXPECT_NE(step->find(" --route '/' --static --spa -- 'web' "), std::string::npos) << *step;
 }
@@ -61,7 +61,7 @@ Spa: false
 TEST(NativeDeployTest, RefusesWhatTheValidatorRefuses) {
   auto error = [](std::string_view configuration, std::vector<std::string> artifacts = {"b"}) {
     Result<std::string> step =
-        DeployStep(DeployAction(configuration, std::move(artifacts)), "w", "/l", "/s");
+        DeployStep(DeployAction(configuration, std::move(artifacts)), "w", "/r", "/l", "/s");
     return step ? std::string("accepted") : step.error().message();
   };
   EXPECT_EQ(error("Service: api\n", {}),

@@ -148,7 +148,7 @@ Result<void> PlanNativeAction(PreparedAction& prepared, ActionKind kind, const R
       break;
     case ActionKind::kDeploy:
       // LOCKSTEP_HOME is the run's state directory: the step finds the server running for it.
-      step = DeployStep(action, run.workflow.name, executable, request.state_directory);
+      step = DeployStep(action, run.workflow.name, run.root, executable, request.state_directory);
       for (const char* output : kDeployOutputs) prepared.built_in_outputs.emplace_back(output);
       break;
     default:

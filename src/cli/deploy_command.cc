@@ -4,11 +4,13 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "base/file.h"
 #include "base/state_directory.h"
 #include "cli/api_client.h"
 #include "cli/command.h"
+#include "engine/step_script.h"
 #include "runtime/service_spec.h"
 #include "yaml/yaml_tree.h"
 
@@ -20,9 +22,21 @@ using json = nlohmann::ordered_json;
 // A deployment can try several candidates, each with its start timeout.
 constexpr std::chrono::minutes kDeployTimeout{30};
 
-std::string Actor() {
+// --actor, else the login name.
+std::string Actor(const std::string& given = "") {
+  if (!given.empty()) return given;
   const char* user = std::getenv("USER");
   return user != nullptr && *user != '\0' ? user : "cli";
+}
+
+// For lockstep/deploy@v1: its output variables, as lines a shell can source. The values are
+// quoted even though the server's names are plain: the file is read as code.
+Result<void> WriteVariables(const std::string& file, const json& deployment) {
+  std::ofstream out(file, std::ios::trunc);
+  out << "ReleaseId=" << engine::ShellQuote(deployment.value("release", "")) << "\n"
+      << "Handler=" << engine::ShellQuote(deployment.value("handler", "")) << "\n";
+  if (!out.flush()) return std::unexpected(ErrnoError(errno, fmt::format("cannot write {}", file)));
+  return {};
 }
 
 void PrintDeployment(const json& deployment) {
@@ -59,10 +73,16 @@ int BadServiceName(const std::string& name) {
   return kExitUsage;
 }
 
-int Finish(const Result<json>& deployment, bool as_json) {
+int Finish(const Result<json>& deployment, bool as_json, const std::string& variables_file = "") {
   if (!deployment) {
     fmt::print(stderr, "lockstep: error: {}\n", deployment.error().message());
     return kExitFailure;
+  }
+  if (!variables_file.empty()) {
+    if (Result<void> written = WriteVariables(variables_file, *deployment); !written) {
+      fmt::print(stderr, "lockstep: error: {}\n", written.error().message());
+      return kExitFailure;
+    }
   }
   if (as_json) {
     fmt::print("{}\n", deployment->dump(2));
@@ -83,6 +103,8 @@ struct DeployFlags {
   std::string health;
   std::string start_timeout;
   std::vector<std::string> handlers;  // NAME=COMMAND ARGS…
+  std::string actor;
+  std::string variables_file;
   bool json = false;
 };
 
@@ -110,7 +132,7 @@ Result<json> DeployBody(const DeployFlags& flags) {
   if (error || !std::filesystem::is_directory(directory, error)) {
     return Fail(ErrorCode::kInvalidArgument, fmt::format("{} is not a directory", flags.directory));
   }
-  json body = {{"directory", directory.lexically_normal().string()}, {"actor", Actor()}};
+  json body = {{"directory", directory.lexically_normal().string()}, {"actor", Actor(flags.actor)}};
   bool defines = !flags.host.empty() || flags.strip_prefix || flags.static_site || flags.spa ||
                  !flags.health.empty() || !flags.start_timeout.empty();
   if (defines && flags.route.empty()) {
@@ -176,6 +198,11 @@ CommandSpec DeployCommand() {
             app.add_option("--handler", flags->handlers,
                            "NAME=COMMAND [ARGS]: a candidate of the handler chain, in order "
                            "(instead of the directory's lockstep.release.yaml)");
+            app.add_option("--actor", flags->actor,
+                           "Who deploys, as recorded and audited (default: the login name)");
+            app.add_option("--variables-file", flags->variables_file,
+                           "Write ReleaseId=… and Handler=… to this file as shell assignments "
+                           "(for lockstep/deploy@v1)");
             app.add_flag("--json", flags->json, "Print the deployment as JSON");
             return [flags] {
               if (!IsServiceName(flags->service)) return BadServiceName(flags->service);
@@ -189,7 +216,7 @@ CommandSpec DeployCommand() {
                                      .body = std::move(*body),
                                      .needs_token = true,
                                      .timeout = kDeployTimeout}),
-                            flags->json);
+                            flags->json, flags->variables_file);
             };
           }};
 }

@@ -9,6 +9,7 @@
 #include "base/file.h"
 #include "base/strings.h"
 #include "engine/local_actions.h"
+#include "engine/native_deploy.h"
 #include "engine/native_sync.h"
 #include "engine/native_verify.h"
 #include "engine/substitute.h"
@@ -128,6 +129,38 @@ std::vector<std::string> ReferencedSecrets(const PreparedAction& prepared) {
   return secrets;
 }
 
+// A native lockstep action runs as one step that calls this lockstep binary (the binary
+// running now: the same version of lockstep).
+Result<void> PlanNativeAction(PreparedAction& prepared, ActionKind kind, const RunRequest& request,
+                              const PreparedRun& run) {
+  const workflow::Action& action = *prepared.action;
+  std::error_code error;
+  fs::path executable = fs::read_symlink("/proc/self/exe", error);
+  if (error) return std::unexpected(ErrnoError(error.value(), "/proc/self/exe"));
+  Result<std::string> step;
+  switch (kind) {
+    case ActionKind::kSync:
+      step = SyncStep(action, run.workflow.name, run.root, executable);
+      for (const char* output : kSyncOutputs) prepared.built_in_outputs.emplace_back(output);
+      break;
+    case ActionKind::kVerify:
+      step = VerifyStep(action, executable, request.state_directory, request.gateway_url);
+      break;
+    case ActionKind::kDeploy:
+      // LOCKSTEP_HOME is the run's state directory: the step finds the server running for it.
+      step = DeployStep(action, run.workflow.name, run.root, executable, request.state_directory);
+      for (const char* output : kDeployOutputs) prepared.built_in_outputs.emplace_back(output);
+      break;
+    default:
+      return Fail(ErrorCode::kInternal, fmt::format("action '{}' is not a native action it "
+                                                    "can run",
+                                                    action.name));
+  }
+  if (!step) return std::unexpected(step.error());
+  prepared.steps.push_back(std::move(*step));
+  return {};
+}
+
 // How each kind of action runs under `lockstep run`, or why it cannot.
 Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
                         const LocalActions& local, const PreparedRun& prepared_run) {
@@ -153,22 +186,9 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
       return CheckShellOutputs(action);
     }
     case ActionKind::kSync:
-    case ActionKind::kVerify: {
-      // The binary running now: the step runs the same version of lockstep.
-      std::error_code error;
-      fs::path executable = fs::read_symlink("/proc/self/exe", error);
-      if (error) return std::unexpected(ErrnoError(error.value(), "/proc/self/exe"));
-      Result<std::string> step =
-          kind == ActionKind::kSync
-              ? SyncStep(action, prepared_run.workflow.name, prepared_run.root, executable)
-              : VerifyStep(action, executable, request.state_directory, request.gateway_url);
-      if (!step) return std::unexpected(step.error());
-      prepared.steps.push_back(std::move(*step));
-      if (kind == ActionKind::kSync) {
-        for (const char* output : kSyncOutputs) prepared.built_in_outputs.emplace_back(output);
-      }
-      return {};
-    }
+    case ActionKind::kVerify:
+    case ActionKind::kDeploy:
+      return PlanNativeAction(prepared, kind, request, prepared_run);
     case ActionKind::kApproval:
       prepared.mode = PreparedAction::Mode::kApproval;
       if (request.approve) return {};
@@ -190,7 +210,6 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
     case ActionKind::kGitHubActions:
       why = "runs GitHub Actions, which lockstep does not emulate";
       break;
-    case ActionKind::kDeploy:
     case ActionKind::kTrigger:
     case ActionKind::kUnknownLockstep:
       why = "is a lockstep action that `lockstep run` cannot run yet";

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <set>
 
 #include "base/duration.h"
@@ -145,9 +146,73 @@ class ConfigurationChecker {
     }
     const yaml::Node* node = Mapping(configuration, true);
     if (node == nullptr) return;
-    c_.CheckKeys(*node, context_, {"Service"}, {"Service"});
+    c_.CheckKeys(*node, context_,
+                 {"Service", "Route", "StripPrefix", "Kind", "Spa", "HealthPath", "StartTimeout"},
+                 {"Service"});
     if (const yaml::Node* service = node->Find("Service")) {
       if (auto value = c_.String(*service, "Service")) c_.CheckName(*value, "service name", 63);
+    }
+    ServiceDefinition(*node);
+  }
+
+  // Route and the keys that come with it define the service, as `lockstep deploy --route`
+  // does. The runtime's own rules for a service (runtime/service_spec.h), where they can point
+  // at the value; the route's finer rules are the gateway's, reported when the action runs.
+  void ServiceDefinition(const yaml::Node& configuration) {
+    const yaml::Node* node = &configuration;  // a mapping
+    const yaml::Node* route = node->Find("Route");
+    if (route != nullptr) {
+      if (c_.String(*route, "Route")) RoutePrefix(*route);
+    }
+    if (const yaml::Node* strip = node->Find("StripPrefix")) c_.Boolean(*strip, "StripPrefix");
+    bool static_site = false;
+    if (const yaml::Node* kind = node->Find("Kind")) {
+      if (auto value = c_.String(*kind, "Kind")) {
+        static_site = value->value == "static";
+        if (value->value != "http" && !static_site) {
+          c_.Error(value->mark,
+                   fmt::format("'Kind' must be http or static, found '{}'", value->value));
+        }
+      }
+    }
+    if (const yaml::Node* spa = node->Find("Spa")) {
+      if (c_.Boolean(*spa, "Spa").value_or(false) && !static_site) {
+        c_.Error(spa->mark, "'Spa' applies to static services only (Kind: static)");
+      }
+    }
+    if (const yaml::Node* health = node->Find("HealthPath")) {
+      if (static_site) {
+        c_.Error(health->mark,
+                 "a static service has no health check: the gateway serves it itself");
+      } else if (auto value = c_.String(*health, "HealthPath")) {
+        if (!value->value.starts_with('/') || std::ranges::any_of(value->value, [](char c) {
+              return static_cast<unsigned char>(c) <= 0x20;
+            })) {
+          c_.Error(value->mark, fmt::format("'HealthPath' must be a path starting with '/', "
+                                            "without spaces, found '{}'",
+                                            value->value));
+        }
+      }
+    }
+    if (const yaml::Node* timeout = node->Find("StartTimeout")) {
+      if (static_site) {
+        c_.Error(timeout->mark, "a static service starts no process: no 'StartTimeout'");
+      } else {
+        Duration(timeout, "StartTimeout");
+      }
+    }
+    // Without a route they would define half a service.
+    if (route == nullptr) {
+      for (const yaml::MapEntry& entry : node->entries) {
+        const std::string& key = entry.key.value;
+        if (key == "StripPrefix" || key == "Kind" || key == "Spa" || key == "HealthPath" ||
+            key == "StartTimeout") {
+          c_.Error(entry.key.mark, fmt::format("'{}' needs 'Route': together they define the "
+                                               "service (the path prefix the gateway serves it "
+                                               "under)",
+                                               key));
+        }
+      }
     }
   }
 
@@ -308,6 +373,30 @@ class ConfigurationChecker {
     if (auto parsed = ParseDuration(value->value); !parsed) {
       c_.Error(value->mark, fmt::format("'{}': {}", key, parsed.error().message()));
     }
+  }
+
+  // A gateway route: a path prefix of the characters a URL path holds as clients write it.
+  void RoutePrefix(const yaml::Node& route) {
+    const std::string& prefix = route.value;
+    if (!prefix.starts_with('/')) {
+      c_.Error(route.mark,
+               fmt::format("'Route' must be a path prefix starting with '/', found '{}'", prefix));
+      return;
+    }
+    auto allowed = [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             std::string_view("/-._~!$&'()*+,;=:@").find(c) != std::string_view::npos;
+    };
+    auto bad = std::ranges::find_if_not(prefix, allowed);
+    if (bad == prefix.end()) return;
+    size_t offset = static_cast<size_t>(bad - prefix.begin());
+    std::string shown = static_cast<unsigned char>(*bad) < 0x20 ? "a control character"
+                        : *bad == ' '                           ? "a space"
+                                                                : fmt::format("'{}'", *bad);
+    c_.Error(c_.PositionInScalar(route, offset, std::string(1, *bad)),
+             fmt::format("'Route' must not contain {}: a route is a path prefix such as /api "
+                         "(no query, fragment or percent-encoding)",
+                         shown));
   }
 
   // A check's `${NAME}` (not a workflow reference) must be captured by an earlier check.

@@ -30,7 +30,7 @@ struct Supervisor::Instance {
   std::string role = "candidate";
   bool healthy = false;
   // When it last passed its health gate: the cutover reports how long the switch took.
-  std::chrono::steady_clock::time_point healthy_at;
+  std::chrono::steady_clock::time_point healthy_at = {};
 };
 
 struct Supervisor::ServiceState {

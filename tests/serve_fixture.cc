@@ -66,6 +66,11 @@ bool ServeFixture::Start() {
 
 CommandOutput ServeFixture::Stop() {
   server_->Signal(SIGTERM);
+  // Shutdown is bounded by its grace period; a server that overstays it is a failure the
+  // caller sees in the exit status, not a hung test.
+  if (!WaitUntil([&] { return ProcessIsZombie(server_->pid()); }, std::chrono::seconds(30))) {
+    server_->Signal(SIGKILL);
+  }
   return server_->Wait();
 }
 

@@ -24,7 +24,7 @@ class ServeFixture {
 
   // Starts the server and waits (bounded) until it listens; false when it did not.
   bool Start();
-  // SIGTERM, then waits for the exit; the server's output.
+  // SIGTERM, then waits for the exit (SIGKILL after 30 s); the server's output.
   CommandOutput Stop();
   // SIGKILL, as a crash would.
   void Kill();

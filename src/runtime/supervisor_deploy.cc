@@ -122,6 +122,7 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::DeployOnStrand(Deplo
 
   co_await service->lock.Lock();
   ServiceLockGuard guard(service);
+  service->exhausted_releases.clear();  // a person decided: failover may use any release again
   bool spec_changed = request.spec && *request.spec != service->spec;
   bool serving_it = service->serving.release == release->id &&
                     (spec.kind == ServiceSpec::Kind::kStatic
@@ -162,6 +163,7 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RollbackOnStrand(std
   std::shared_ptr<ServiceState> service = *loaded;
   co_await service->lock.Lock();
   ServiceLockGuard guard(service);
+  service->exhausted_releases.clear();  // a person decided: failover may use any release again
   std::string target = release.empty() ? service->serving.previous_release : release;
   if (target.empty()) {
     co_return Fail(ErrorCode::kInvalidArgument,

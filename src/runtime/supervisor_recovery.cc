@@ -138,9 +138,11 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
       if (done && done->state == store::DeploymentState::kSucceeded) co_return;
     }
   }
-  // The chain is exhausted: back to the release that served before.
+  // The chain is exhausted: back to the release that served before, unless that one's chain
+  // was exhausted too (two broken releases must not take turns).
+  service->exhausted_releases.insert(release);
   std::string previous = service->serving.previous_release;
-  if (!previous.empty() && previous != release) {
+  if (!previous.empty() && previous != release && !service->exhausted_releases.contains(previous)) {
     Result<store::ReleaseRecord> back = store_.GetRelease(name, previous);
     store::NewDeployment restore{.service = name,
                                  .release = previous,
@@ -159,10 +161,19 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
     Event(name, "restore-previous", restore.reason);
     if (Result<store::DeploymentId> id = store_.CreateDeployment(restore)) {
       std::shared_ptr<Instance> warm = service->warm;
-      if (warm != nullptr && warm->release == previous && warm->process->running()) {
-        // Still warm: a route switch.
+      bool warm_usable = warm != nullptr && warm->release == previous && warm->process->running();
+      if (warm_usable) {
+        // Still warm: one health check, as for a rollback, then a route switch.
+        auto probe =
+            ProbeHealth(warm->port, service->spec.health.path, service->spec.health.timeout);
+        Result<int> status = co_await std::move(probe);
+        warm_usable = status && *status == service->spec.health.status;
+      }
+      if (warm != nullptr && warm->release == previous) {
         if (service->warm_timer) service->warm_timer->cancel();
         service->warm = nullptr;
+      }
+      if (warm_usable) {
         if (store_.StartDeployment(*id, release)) {
           store_.RecordCandidate(*id, warm->index, "healthy (kept warm)");
           warm->healthy_at = std::chrono::steady_clock::now();
@@ -172,6 +183,10 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
           }
         }
       } else {
+        if (warm != nullptr && warm->release == previous) {
+          auto stopped = StopInstance(warm, milliseconds(2000));
+          co_await std::move(stopped);
+        }
         auto awaited7 = RunDeployment(service, *id, previous, 0);
         Result<store::DeploymentRecord> done = co_await std::move(awaited7);
         if (done && done->state == store::DeploymentState::kSucceeded) co_return;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ struct Supervisor::ServiceState {
   StrandMutex lock;  // one deployment or recovery at a time
   CrashLoopDetector crashes;
   int restarts = 0;  // consecutive restarts of the active handler, for the backoff
+  // Releases whose whole chain crash-looped: not brought back automatically again until a
+  // user deploys or rolls back.
+  std::set<std::string> exhausted_releases;
 
   ServiceState(ServiceSpec service_spec, int crash_failures, std::chrono::milliseconds window)
       : spec(std::move(service_spec)), crashes(crash_failures, window) {}

@@ -307,6 +307,33 @@ TEST_F(SupervisorTest, AHandlerThatCrashesSoonAfterBecomingHealthyGivesWayToTheN
   EXPECT_EQ(RoutedPort(), active->port);
 }
 
+TEST_F(SupervisorTest, TwoBrokenReleasesDoNotTakeTurns) {
+  std::filesystem::path crash_one = temp_.path() / "crash-one";
+  std::filesystem::path crash_two = temp_.path() / "crash-two";
+  auto first = Deploy(Release("v1", {{"web", {"--crash-when", crash_one}}}));
+  auto second = Deploy(Release("v2", {{"web", {"--crash-when", crash_two}}}));
+  ASSERT_TRUE(first && second && second->state == store::DeploymentState::kSucceeded);
+  std::ofstream(crash_two).put('x');  // v2 crash-loops: back to v1
+  ASSERT_TRUE(WaitUntil([&] {
+    store::ServiceRecord service = Service();
+    return service.serving.release == first->release && service.serving.status == "serving";
+  }));
+  std::ofstream(crash_one).put('x');  // v1 crash-loops too: v2 is not tried again
+  ASSERT_TRUE(WaitUntil([&] { return Service().serving.status == "failed"; }));
+  EXPECT_EQ(Service().serving.release, first->release);
+  EXPECT_EQ(RoutedPort(), std::nullopt);  // 503, not a broken handler
+  auto deployments = store_->ListDeployments("api", 50);
+  ASSERT_TRUE(deployments);
+  int restores_of_v2 = 0;
+  for (const store::DeploymentRecord& deployment : *deployments) {
+    if (deployment.kind == store::DeploymentKind::kFailover &&
+        deployment.release == second->release) {
+      ++restores_of_v2;
+    }
+  }
+  EXPECT_EQ(restores_of_v2, 0);
+}
+
 TEST_F(SupervisorTest, DeploymentsOfOneServiceRunOneAtATime) {
   Deploy(Release("v0", {{"web", {}}}));
   auto a = net::co_spawn(

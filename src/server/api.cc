@@ -32,28 +32,26 @@ http::Response JsonResponse(int status, const json& body) {
   return response;
 }
 
+int StatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+      return 409;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    default:
+      return 500;
+  }
+}
+
 // A refused request: the message is for the client and says what was wrong with it.
 http::Response ErrorFor(const Error& error, const std::string& request_id) {
-  int status = 500;
-  switch (error.code()) {
-    case ErrorCode::kInvalidArgument:
-      status = 400;
-      break;
-    case ErrorCode::kNotFound:
-      status = 404;
-      break;
-    case ErrorCode::kAlreadyExists:
-      status = 409;
-      break;
-    case ErrorCode::kUnavailable:
-      status = 503;
-      break;
-    case ErrorCode::kPermissionDenied:
-      status = 403;
-      break;
-    default:
-      break;
-  }
+  int status = StatusFor(error.code());
   if (status == 500) {
     spdlog::error("request {}: {}", request_id, error.message());
     return http::JsonErrorResponse(500, "internal error", request_id);
@@ -170,12 +168,8 @@ class Api {
       co_return http::JsonErrorResponse(404, "no such API endpoint", id);
     }
     if (!get) co_return http::JsonErrorResponse(405, "method not allowed", id);
-    if (collection == "status" && parts.size() == 3) {
-      auto status = Status(id);
-      co_return co_await std::move(status);
-    }
-    if (collection == "services" && parts.size() == 3) {
-      auto services = Services(id);
+    if ((collection == "status" || collection == "services") && parts.size() == 3) {
+      auto services = Services(id, /*server=*/collection == "status");
       co_return co_await std::move(services);
     }
     if (collection == "services" && parts.size() == 4) {
@@ -206,7 +200,8 @@ class Api {
     return TokenMatches(header->substr(kBearer.size()), context_.admin_token);
   }
 
-  net::awaitable<http::Response> Status(const std::string& id) {
+  // Every service with the processes it runs now; `server` adds the server's own details.
+  net::awaitable<http::Response> Services(const std::string& id, bool server) {
     Result<std::vector<store::ServiceRecord>> services = context_.store.ListServices();
     if (!services) co_return ErrorFor(services.error(), id);
     std::vector<runtime::HandlerStatus> handlers = co_await context_.supervisor.Handlers();
@@ -214,22 +209,13 @@ class Api {
     for (const store::ServiceRecord& service : *services) {
       list.push_back(ServiceJson(service, handlers));
     }
-    co_return JsonResponse(
-        200,
-        {{"server",
-          {{"version", LOCKSTEP_VERSION}, {"pid", context_.pid}, {"gateway", context_.gateway}}},
-         {"services", std::move(list)}});
-  }
-
-  net::awaitable<http::Response> Services(const std::string& id) {
-    Result<std::vector<store::ServiceRecord>> services = context_.store.ListServices();
-    if (!services) co_return ErrorFor(services.error(), id);
-    std::vector<runtime::HandlerStatus> handlers = co_await context_.supervisor.Handlers();
-    json list = json::array();
-    for (const store::ServiceRecord& service : *services) {
-      list.push_back(ServiceJson(service, handlers));
+    json body = json::object();
+    if (server) {
+      body["server"] = {
+          {"version", LOCKSTEP_VERSION}, {"pid", context_.pid}, {"gateway", context_.gateway}};
     }
-    co_return JsonResponse(200, {{"services", std::move(list)}});
+    body["services"] = std::move(list);
+    co_return JsonResponse(200, body);
   }
 
   net::awaitable<http::Response> Service(std::string name, const std::string& id) {

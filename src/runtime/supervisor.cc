@@ -246,9 +246,9 @@ Result<std::shared_ptr<Supervisor::Instance>> Supervisor::StartInstance(
 
 net::awaitable<void> Supervisor::StopInstance(std::shared_ptr<Instance> instance,
                                               std::chrono::milliseconds grace) {
-  auto awaited1 = instance->process->Stop(grace);
+  auto stopped = instance->process->Stop(grace);
   instance->healthy = false;
-  co_await std::move(awaited1);
+  co_await std::move(stopped);
 }
 
 }  // namespace lockstep::runtime

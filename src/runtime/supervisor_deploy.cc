@@ -63,9 +63,9 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::DeployOnStrand(Deplo
     }
   }
   std::filesystem::path releases = options_.state_directory / "releases";
-  auto awaited1 =
+  auto imported =
       OffStrand([&] { return ImportRelease(request.directory, releases, request.service); });
-  Result<Release> release = co_await std::move(awaited1);
+  Result<Release> release = co_await std::move(imported);
   if (!release) co_return std::unexpected(release.error());
   std::optional<ReleaseSpec> chain = request.chain ? request.chain : release->spec;
   if (request.chain && release->spec && *request.chain != *release->spec) {
@@ -150,8 +150,8 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::DeployOnStrand(Deplo
     service->spec = *request.spec;
     PublishTable();
   }
-  auto awaited3 = RunDeployment(service, *id, release->id, 0);
-  co_return co_await std::move(awaited3);
+  auto run = RunDeployment(service, *id, release->id, 0);
+  co_return co_await std::move(run);
 }
 
 net::awaitable<Result<store::DeploymentRecord>> Supervisor::RollbackOnStrand(std::string name,
@@ -196,9 +196,8 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RollbackOnStrand(std
     if (Result<void> started = store_.StartDeployment(*id, service->serving.release); !started) {
       co_return std::unexpected(started.error());
     }
-    auto awaited5 =
-        ProbeHealth(warm->port, service->spec.health.path, service->spec.health.timeout);
-    Result<int> status = co_await std::move(awaited5);
+    auto probe = ProbeHealth(warm->port, service->spec.health.path, service->spec.health.timeout);
+    Result<int> status = co_await std::move(probe);
     if (status && *status == service->spec.health.status) {
       warm->healthy_at = std::chrono::steady_clock::now();
       store_.RecordCandidate(*id, warm->index, "healthy (kept warm)");
@@ -216,14 +215,14 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RollbackOnStrand(std
     Event(name, "warm-unhealthy",
           fmt::format("the warm handler of release {} did not pass its health check", target), *id);
     if (service->warm_timer) service->warm_timer->cancel();
-    auto awaited6 = StopInstance(warm, milliseconds(1000));
+    auto stopped = StopInstance(warm, milliseconds(1000));
     service->warm = nullptr;
-    co_await std::move(awaited6);
-    auto awaited7 = RunDeployment(service, *id, target, warm->index, /*started=*/true);
-    co_return co_await std::move(awaited7);
+    co_await std::move(stopped);
+    auto cold_start = RunDeployment(service, *id, target, warm->index, /*started=*/true);
+    co_return co_await std::move(cold_start);
   }
-  auto awaited8 = RunDeployment(service, *id, target, 0);
-  co_return co_await std::move(awaited8);
+  auto run = RunDeployment(service, *id, target, 0);
+  co_return co_await std::move(run);
 }
 
 net::awaitable<Result<store::DeploymentRecord>> Supervisor::RunDeployment(
@@ -295,8 +294,8 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RunDeployment(
       } else {
         instances[start->candidate] = *instance;
         service->candidates.push_back(*instance);
-        auto awaited9 = TryCandidate(service, *instance);
-        std::string outcome = co_await std::move(awaited9);
+        auto gate = TryCandidate(service, *instance);
+        std::string outcome = co_await std::move(gate);
         std::erase(service->candidates, *instance);
         store_.RecordCandidate(id, index, outcome);
         if (outcome == "healthy") {
@@ -369,8 +368,8 @@ net::awaitable<std::string> Supervisor::TryCandidate(std::shared_ptr<ServiceStat
                             last_problem);
     }
     auto left = std::chrono::duration_cast<milliseconds>(deadline - now);
-    auto awaited10 = ProbeHealth(instance->port, health.path, std::min(health.timeout, left));
-    Result<int> status = co_await std::move(awaited10);
+    auto probe = ProbeHealth(instance->port, health.path, std::min(health.timeout, left));
+    Result<int> status = co_await std::move(probe);
     if (status && *status == health.status) {
       if (++passes >= health.healthy_threshold) {
         instance->healthy = true;
@@ -464,8 +463,8 @@ net::awaitable<void> Supervisor::Retire(std::shared_ptr<ServiceState> service,
     bool ended = co_await instance->process->WaitForEnd(milliseconds(5));
     if (ended) break;
   }
-  auto awaited11 = StopInstance(instance, service->spec.drain_timeout);
-  co_await std::move(awaited11);
+  auto stopped = StopInstance(instance, service->spec.drain_timeout);
+  co_await std::move(stopped);
 }
 
 }  // namespace lockstep::runtime

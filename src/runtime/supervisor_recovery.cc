@@ -34,8 +34,8 @@ net::awaitable<void> Supervisor::Monitor(std::shared_ptr<ServiceState> service,
       co_await std::move(recovered);
       co_return;
     }
-    auto awaited1 = ProbeHealth(instance->port, health.path, health.timeout);
-    Result<int> status = co_await std::move(awaited1);
+    auto probe = ProbeHealth(instance->port, health.path, health.timeout);
+    Result<int> status = co_await std::move(probe);
     if (stopping_ || service->active != instance) co_return;
     bool passed = status && *status == health.status;
     if (!passed) {
@@ -62,9 +62,9 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
   const std::string release = failed->release;
   failed->healthy = false;
   PublishTable();  // 503 rather than errors from a broken handler
-  auto awaited3 = StopInstance(failed, milliseconds(2000));
+  auto stop_failed = StopInstance(failed, milliseconds(2000));
   Event(name, "handler-failed", cause);
-  co_await std::move(awaited3);
+  co_await std::move(stop_failed);
 
   Result<store::ReleaseRecord> record = store_.GetRelease(name, release);
   Result<ReleaseSpec> chain = record ? ReleaseSpecFromJson(record->spec_json)
@@ -94,8 +94,8 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
       continue;
     }
     service->candidates.push_back(*restarted);
-    auto awaited4 = TryCandidate(service, *restarted);
-    std::string outcome = co_await std::move(awaited4);
+    auto gate = TryCandidate(service, *restarted);
+    std::string outcome = co_await std::move(gate);
     std::erase(service->candidates, *restarted);
     if (outcome == "healthy") {
       (*restarted)->role = "active";
@@ -112,9 +112,9 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
       co_return;
     }
     cause = fmt::format("handler '{}' after a restart: {}", current->handler.name, outcome);
-    auto awaited5 = StopInstance(*restarted, milliseconds(2000));
+    auto stopped = StopInstance(*restarted, milliseconds(2000));
     Event(name, "handler-failed", cause);
-    co_await std::move(awaited5);
+    co_await std::move(stopped);
     current = *restarted;
   }
   service->crashes.Reset();
@@ -133,8 +133,8 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
                               .reason = cause};
     for (const Handler& handler : chain->handlers) next.candidates.push_back(handler.name);
     if (Result<store::DeploymentId> id = store_.CreateDeployment(next)) {
-      auto awaited6 = RunDeployment(service, *id, release, failed->index + 1);
-      Result<store::DeploymentRecord> done = co_await std::move(awaited6);
+      auto failover = RunDeployment(service, *id, release, failed->index + 1);
+      Result<store::DeploymentRecord> done = co_await std::move(failover);
       if (done && done->state == store::DeploymentState::kSucceeded) co_return;
     }
   }
@@ -187,8 +187,8 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
           auto stopped = StopInstance(warm, milliseconds(2000));
           co_await std::move(stopped);
         }
-        auto awaited7 = RunDeployment(service, *id, previous, 0);
-        Result<store::DeploymentRecord> done = co_await std::move(awaited7);
+        auto back_to_previous = RunDeployment(service, *id, previous, 0);
+        Result<store::DeploymentRecord> done = co_await std::move(back_to_previous);
         if (done && done->state == store::DeploymentState::kSucceeded) co_return;
       }
     }
@@ -263,8 +263,8 @@ net::awaitable<Result<void>> Supervisor::RestoreOnStrand() {
           restoring.status = "starting";
           restoring.reason = "the server started again; release " + release + " is starting";
           if (store_.SetServing(name, restoring)) service->serving = restoring;
-          auto awaited9 = RunDeployment(service, *id, release, first);
-          Result<store::DeploymentRecord> done = co_await std::move(awaited9);
+          auto bring_back = RunDeployment(service, *id, release, first);
+          Result<store::DeploymentRecord> done = co_await std::move(bring_back);
           if (!done || done->state != store::DeploymentState::kSucceeded) {
             store::ServingState failed = service->serving;
             failed.status = "failed";

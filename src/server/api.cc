@@ -158,12 +158,12 @@ class Api {
         co_return refused;
       }
       if (collection == "services" && parts.size() == 5 && parts[4] == "deploy") {
-        auto awaited4 = Deploy(std::string(parts[3]), body, id);
-        co_return co_await std::move(awaited4);
+        auto deploy = Deploy(std::string(parts[3]), body, id);
+        co_return co_await std::move(deploy);
       }
       if (collection == "services" && parts.size() == 5 && parts[4] == "rollback") {
-        auto awaited5 = Rollback(std::string(parts[3]), body, id);
-        co_return co_await std::move(awaited5);
+        auto rollback = Rollback(std::string(parts[3]), body, id);
+        co_return co_await std::move(rollback);
       }
       co_return http::JsonErrorResponse(404, "no such API endpoint", id);
     }
@@ -173,8 +173,8 @@ class Api {
       co_return co_await std::move(services);
     }
     if (collection == "services" && parts.size() == 4) {
-      auto awaited6 = Service(std::string(parts[3]), id);
-      co_return co_await std::move(awaited6);
+      auto service = Service(std::string(parts[3]), id);
+      co_return co_await std::move(service);
     }
     if (collection == "services" && parts.size() == 5 && parts[4] == "releases") {
       co_return Releases(std::string(parts[3]), id);
@@ -287,8 +287,8 @@ class Api {
                                         const std::string& id) {
     Result<runtime::DeployRequest> request = ParseDeploy(name, body);
     if (!request) co_return ErrorFor(request.error(), id);
-    auto awaited7 = context_.supervisor.Deploy(std::move(*request));
-    Result<store::DeploymentRecord> deployment = co_await std::move(awaited7);
+    auto deploying = context_.supervisor.Deploy(std::move(*request));
+    Result<store::DeploymentRecord> deployment = co_await std::move(deploying);
     if (!deployment) co_return ErrorFor(deployment.error(), id);
     co_return JsonResponse(200, DeploymentJson(*deployment));
   }
@@ -299,8 +299,8 @@ class Api {
     if (!parsed) co_return ErrorFor(parsed.error(), id);
     std::string release = StringField(*parsed, "release");
     std::string actor = StringField(*parsed, "actor");
-    auto awaited8 = context_.supervisor.Rollback(name, release, actor.empty() ? "api" : actor);
-    Result<store::DeploymentRecord> deployment = co_await std::move(awaited8);
+    auto rollback = context_.supervisor.Rollback(name, release, actor.empty() ? "api" : actor);
+    Result<store::DeploymentRecord> deployment = co_await std::move(rollback);
     if (!deployment) co_return ErrorFor(deployment.error(), id);
     co_return JsonResponse(200, DeploymentJson(*deployment));
   }

@@ -149,9 +149,9 @@ Result<void> Serve(const ServeOptions& options) {
         [&, grace]() -> net::awaitable<void> {
           // New requests are refused from here; those in flight get the grace period.
           api_server.Stop(grace);
-          auto awaited1 = supervisor.Shutdown(grace);
+          auto shutdown = supervisor.Shutdown(grace);
           gateway_server.Stop(grace);
-          co_await std::move(awaited1);
+          co_await std::move(shutdown);
           io.stop();
         },
         net::detached);

@@ -483,6 +483,26 @@ TEST_F(ProxyTest, AbortsTheClientConnectionWhenTheUpstreamBreaksOffItsBody) {
   EXPECT_FALSE(parser.is_done());
 }
 
+TEST_F(ProxyTest, AnswersASmallBodyCutShortWith502) {
+  // A body of known length up to 64 KiB is read whole before the head goes out, so an
+  // upstream that breaks it off is still a clean 502.
+  RawUpstream raw(1, [](tcp::socket& socket, int) {
+    std::string buffer;
+    if (!RawUpstream::ReadHead(socket, buffer)) return;
+    RawUpstream::Write(socket, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+  });
+  StartGateway(raw.port());
+  Client client(gateway_port_);
+  bhttp::write(client.socket(), MakeRequest(bhttp::verb::get, "/cut"));
+  bhttp::response_parser<bhttp::string_body> parser;
+  boost::system::error_code ec;
+  bhttp::read(client.socket(), client.buffer(), parser, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(parser.get().result_int(), 502u);
+  EXPECT_NE(parser.get().body().find("\"request_id\""), std::string::npos);
+  EXPECT_EQ(parser.get().body().find("0123456789"), std::string::npos);
+}
+
 TEST_F(ProxyTest, RetriesAGetOnceWhenAReusedConnectionTurnsOutDead) {
   RawUpstream raw(2, [](tcp::socket& socket, int index) {
     std::string buffer;

@@ -227,21 +227,28 @@ Result<std::shared_ptr<Supervisor::Instance>> Supervisor::StartInstance(
     instance->process->Terminate();
     return std::unexpected(put.error());
   }
-  // Forget the record once the process is gone, however it ends.
-  net::co_spawn(
-      strand_,
-      [this, instance]() -> net::awaitable<void> {
-        bool ended = false;
-        while (!ended) ended = co_await instance->process->WaitForEnd(std::chrono::hours(24));
-        instance->healthy = false;
-        if (Result<void> removed = store_.RemoveHandlerProcess(instance->process->pid());
-            !removed) {
-          spdlog::warn("cannot forget handler process {}: {}", instance->process->pid(),
-                       removed.error().message());
-        }
-      },
-      net::detached);
+  Spawn(Reap(instance));
   return instance;
+}
+
+void Supervisor::Spawn(net::awaitable<void> task) {
+  ++tasks_;
+  net::co_spawn(strand_, Track(std::move(task)), net::detached);
+}
+
+net::awaitable<void> Supervisor::Track(net::awaitable<void> task) {
+  co_await std::move(task);
+  if (--tasks_ == 0 && stopping_) idle_.Notify();
+}
+
+net::awaitable<void> Supervisor::Reap(std::shared_ptr<Instance> instance) {
+  bool ended = false;
+  while (!ended) ended = co_await instance->process->WaitForEnd(std::chrono::hours(24));
+  instance->healthy = false;
+  if (Result<void> removed = store_.RemoveHandlerProcess(instance->process->pid()); !removed) {
+    spdlog::warn("cannot forget handler process {}: {}", instance->process->pid(),
+                 removed.error().message());
+  }
 }
 
 net::awaitable<void> Supervisor::StopInstance(std::shared_ptr<Instance> instance,

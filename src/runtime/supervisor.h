@@ -37,6 +37,7 @@
 #include "runtime/gateway.h"
 #include "runtime/release_spec.h"
 #include "runtime/service_spec.h"
+#include "runtime/strand_event.h"
 #include "store/runtime_store.h"
 
 namespace lockstep::runtime {
@@ -144,6 +145,15 @@ class Supervisor {
   boost::asio::awaitable<void> Recover(std::shared_ptr<ServiceState> service,
                                        std::shared_ptr<Instance> instance, std::string cause);
 
+  // Starts `task` on the strand, counted so that Shutdown can wait for every task to end:
+  // nothing may resume on a supervisor that is gone.
+  void Spawn(boost::asio::awaitable<void> task);
+  boost::asio::awaitable<void> Track(boost::asio::awaitable<void> task);
+  // Forgets a handler's process record once the process has ended, however it ended.
+  boost::asio::awaitable<void> Reap(std::shared_ptr<Instance> instance);
+  // Brings one service back on the release recorded as serving (Restore).
+  boost::asio::awaitable<void> RestoreService(std::shared_ptr<ServiceState> service);
+
   Result<std::shared_ptr<ServiceState>> LoadService(const std::string& name);
   Result<void> CheckRoute(const ServiceSpec& spec) const;
   void PublishTable();
@@ -161,6 +171,9 @@ class Supervisor {
   SupervisorOptions options_;
   std::map<std::string, std::shared_ptr<ServiceState>> services_;
   bool stopping_ = false;
+  StrandEvent stopped_;  // notified by Shutdown: wakes the waits that would outlast it
+  int tasks_ = 0;        // spawned tasks still running
+  StrandEvent idle_;     // notified when tasks_ reaches 0 after Shutdown
 };
 
 }  // namespace lockstep::runtime

@@ -208,7 +208,7 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RollbackOnStrand(std
         co_return std::unexpected(switched.error());
       }
       if (previous != nullptr && previous != warm) KeepWarm(service, previous);
-      net::co_spawn(strand_, Monitor(service, warm), net::detached);
+      Spawn(Monitor(service, warm));
       co_return store_.GetDeployment(*id);
     }
     // Not healthy after all: a cold start of the whole chain below.
@@ -322,13 +322,13 @@ net::awaitable<Result<store::DeploymentRecord>> Supervisor::RunDeployment(
         co_await std::move(stopped);
         co_return std::unexpected(switched.error());
       }
-      net::co_spawn(strand_, Monitor(service, serving), net::detached);
+      Spawn(Monitor(service, serving));
     } else if (std::holds_alternative<DeploymentPlan::DrainPrevious>(command)) {
       if (previous != nullptr && previous != service->active) {
         if (previous->release != release && previous->process->running()) {
           KeepWarm(service, previous);
         } else {
-          net::co_spawn(strand_, Retire(service, previous), net::detached);
+          Spawn(Retire(service, previous));
         }
       }
     } else if (auto* finished = std::get_if<DeploymentPlan::Finished>(&command)) {
@@ -434,7 +434,7 @@ void Supervisor::KeepWarm(std::shared_ptr<ServiceState> service,
                           std::shared_ptr<Instance> instance) {
   if (service->warm != nullptr && service->warm != instance) {
     if (service->warm_timer) service->warm_timer->cancel();
-    net::co_spawn(strand_, StopInstance(service->warm, service->spec.drain_timeout), net::detached);
+    Spawn(StopInstance(service->warm, service->spec.drain_timeout));
   }
   service->warm = instance;
   instance->role = "warm";
@@ -449,7 +449,7 @@ void Supervisor::KeepWarm(std::shared_ptr<ServiceState> service,
     Event(service->spec.name, "warm-expired",
           fmt::format("release {} is no longer kept warm; stopping handler '{}'", instance->release,
                       instance->handler.name));
-    net::co_spawn(strand_, Retire(service, instance), net::detached);
+    Spawn(Retire(service, instance));
   });
 }
 

@@ -81,10 +81,8 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
     Event(name, "restart",
           fmt::format("restarting handler '{}' in {}ms (restart {})", current->handler.name,
                       wait.count(), attempt));
-    net::steady_timer timer(strand_, wait);
-    boost::system::error_code ignored;
-    co_await timer.async_wait(net::redirect_error(net::use_awaitable, ignored));
-    if (stopping_) co_return;
+    bool stop = co_await stopped_.Wait(wait);  // the backoff, cut short by Shutdown
+    if (stop || stopping_) co_return;
     Result<std::shared_ptr<Instance>> restarted =
         StartInstance(*service, release, record->path, current->handler, current->index);
     if (!restarted) {
@@ -108,7 +106,7 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
       Event(name, "restarted",
             fmt::format("handler '{}' is healthy again on port {}", current->handler.name,
                         (*restarted)->port));
-      net::co_spawn(strand_, Monitor(service, *restarted), net::detached);
+      Spawn(Monitor(service, *restarted));
       co_return;
     }
     cause = fmt::format("handler '{}' after a restart: {}", current->handler.name, outcome);
@@ -178,7 +176,7 @@ net::awaitable<void> Supervisor::Recover(std::shared_ptr<ServiceState> service,
           store_.RecordCandidate(*id, warm->index, "healthy (kept warm)");
           warm->healthy_at = std::chrono::steady_clock::now();
           if (Cutover(*service, *id, warm, previous)) {
-            net::co_spawn(strand_, Monitor(service, warm), net::detached);
+            Spawn(Monitor(service, warm));
             co_return;
           }
         }
@@ -230,58 +228,57 @@ net::awaitable<Result<void>> Supervisor::RestoreOnStrand() {
     std::shared_ptr<ServiceState> service = *loaded;
     if (service->serving.release.empty()) continue;
     // Each service comes back on its own, so the gateway serves the others meanwhile.
-    net::co_spawn(
-        strand_,
-        [this, service]() -> net::awaitable<void> {
-          co_await service->lock.Lock();
-          ServiceLockGuard guard(service);
-          const std::string& name = service->spec.name;
-          std::string release = service->serving.release;
-          Result<store::ReleaseRecord> stored = store_.GetRelease(name, release);
-          size_t first = 0;
-          store::NewDeployment restore{.service = name,
-                                       .release = release,
-                                       .kind = store::DeploymentKind::kRestore,
-                                       .actor = "lockstep",
-                                       .reason = "the server started again"};
-          if (stored && !stored->spec_json.empty()) {
-            if (Result<ReleaseSpec> chain = ReleaseSpecFromJson(stored->spec_json)) {
-              for (size_t i = 0; i < chain->handlers.size(); ++i) {
-                restore.candidates.push_back(chain->handlers[i].name);
-                if (chain->handlers[i].name == service->serving.handler) first = i;
-              }
-            }
-          }
-          Result<store::DeploymentId> id = store_.CreateDeployment(restore);
-          if (!id) {
-            spdlog::error("cannot restore service {}: {}", name, id.error().message());
-            co_return;
-          }
-          Event(name, "restore", fmt::format("bringing back release {}", release), *id);
-          // Not serving until its handler passes the health gate again.
-          store::ServingState restoring = service->serving;
-          restoring.status = "starting";
-          restoring.reason = "the server started again; release " + release + " is starting";
-          if (store_.SetServing(name, restoring)) service->serving = restoring;
-          auto bring_back = RunDeployment(service, *id, release, first);
-          Result<store::DeploymentRecord> done = co_await std::move(bring_back);
-          if (!done || done->state != store::DeploymentState::kSucceeded) {
-            store::ServingState failed = service->serving;
-            failed.status = "failed";
-            failed.reason = done ? done->reason : done.error().message();
-            if (store_.SetServing(name, failed)) service->serving = failed;
-            Event(name, "failed", "could not bring back release " + release + ": " + failed.reason,
-                  *id);
-          }
-        },
-        net::detached);
+    Spawn(RestoreService(service));
   }
   PublishTable();
   co_return Result<void>{};
 }
 
+net::awaitable<void> Supervisor::RestoreService(std::shared_ptr<ServiceState> service) {
+  co_await service->lock.Lock();
+  ServiceLockGuard guard(service);
+  const std::string& name = service->spec.name;
+  std::string release = service->serving.release;
+  Result<store::ReleaseRecord> stored = store_.GetRelease(name, release);
+  size_t first = 0;
+  store::NewDeployment restore{.service = name,
+                               .release = release,
+                               .kind = store::DeploymentKind::kRestore,
+                               .actor = "lockstep",
+                               .reason = "the server started again"};
+  if (stored && !stored->spec_json.empty()) {
+    if (Result<ReleaseSpec> chain = ReleaseSpecFromJson(stored->spec_json)) {
+      for (size_t i = 0; i < chain->handlers.size(); ++i) {
+        restore.candidates.push_back(chain->handlers[i].name);
+        if (chain->handlers[i].name == service->serving.handler) first = i;
+      }
+    }
+  }
+  Result<store::DeploymentId> id = store_.CreateDeployment(restore);
+  if (!id) {
+    spdlog::error("cannot restore service {}: {}", name, id.error().message());
+    co_return;
+  }
+  Event(name, "restore", fmt::format("bringing back release {}", release), *id);
+  // Not serving until its handler passes the health gate again.
+  store::ServingState restoring = service->serving;
+  restoring.status = "starting";
+  restoring.reason = "the server started again; release " + release + " is starting";
+  if (store_.SetServing(name, restoring)) service->serving = restoring;
+  auto bring_back = RunDeployment(service, *id, release, first);
+  Result<store::DeploymentRecord> done = co_await std::move(bring_back);
+  if (!done || done->state != store::DeploymentState::kSucceeded) {
+    store::ServingState failed = service->serving;
+    failed.status = "failed";
+    failed.reason = done ? done->reason : done.error().message();
+    if (store_.SetServing(name, failed)) service->serving = failed;
+    Event(name, "failed", "could not bring back release " + release + ": " + failed.reason, *id);
+  }
+}
+
 net::awaitable<void> Supervisor::ShutdownOnStrand(milliseconds grace) {
   stopping_ = true;
+  stopped_.Notify();
   std::vector<std::shared_ptr<Instance>> running;
   for (const auto& [name, service] : services_) {
     if (service->warm_timer) service->warm_timer->cancel();
@@ -303,6 +300,14 @@ net::awaitable<void> Supervisor::ShutdownOnStrand(milliseconds grace) {
     }
     auto stopped = instance->process->Stop(milliseconds(0));
     co_await std::move(stopped);
+  }
+  // Monitors, reapers and retirements notice the ends and return; none may resume after the
+  // supervisor is gone. (Bounded: a retirement may still be draining an old handler.)
+  if (tasks_ > 0) {
+    auto now = std::chrono::steady_clock::now();
+    auto left = deadline > now ? deadline - now : std::chrono::steady_clock::duration::zero();
+    bool idle = co_await idle_.Wait(left + std::chrono::seconds(2));
+    if (!idle) spdlog::warn("{} supervisor tasks still running at shutdown", tasks_);
   }
 }
 

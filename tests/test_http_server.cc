@@ -9,9 +9,11 @@
 namespace lockstep::testing {
 
 TestHttpServer::TestHttpServer(http::SimpleHandler handler)
+    : TestHttpServer(http::MakeSimpleHandler(std::move(handler))) {}
+
+TestHttpServer::TestHttpServer(http::StreamHandler handler)
     : io_(std::make_unique<boost::asio::io_context>()) {
-  server_ = std::make_unique<http::HttpServer>(*io_, http::ServerOptions{},
-                                               http::MakeSimpleHandler(std::move(handler)));
+  server_ = std::make_unique<http::HttpServer>(*io_, http::ServerOptions{}, std::move(handler));
   Result<void> listening = server_->Listen({"127.0.0.1", 0});
   EXPECT_TRUE(listening.has_value()) << listening.error().ToString();
   if (!listening) return;

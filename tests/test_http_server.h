@@ -23,6 +23,8 @@ namespace lockstep::testing {
 class TestHttpServer {
  public:
   explicit TestHttpServer(http::SimpleHandler handler);
+  // A handler that streams (exchange.h), for tests of slow, cut or malformed answers.
+  explicit TestHttpServer(http::StreamHandler handler);
   ~TestHttpServer();  // stops the server and joins its thread
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;

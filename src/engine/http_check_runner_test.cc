@@ -3,13 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <mutex>
 #include <thread>
 
 #include "http/http_server.h"
+#include "test_http_server.h"
 
 namespace lockstep::engine {
 namespace {
@@ -21,21 +21,9 @@ using std::chrono::milliseconds;
 class RunChecksTest : public ::testing::Test {
  protected:
   void Start(http::SimpleHandler handler) {
-    server_ = std::make_unique<http::HttpServer>(io_, http::ServerOptions{},
-                                                 http::MakeSimpleHandler(std::move(handler)));
-    Result<void> listening = server_->Listen({"127.0.0.1", 0});
-    ASSERT_TRUE(listening.has_value()) << listening.error().ToString();
+    server_ = std::make_unique<testing::TestHttpServer>(std::move(handler));
     base_.host = "127.0.0.1";
-    base_.port = server_->local_endpoint().port;
-    thread_ = std::thread([this] { io_.run(); });
-  }
-
-  void TearDown() override {
-    if (server_) server_->Stop(milliseconds(0));
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-    server_.reset();
+    base_.port = server_->port();
   }
 
   static http::Response Answer(int status, std::string body) {
@@ -54,10 +42,7 @@ class RunChecksTest : public ::testing::Test {
     return check;
   }
 
-  net::io_context io_;
-  net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(io_);
-  std::unique_ptr<http::HttpServer> server_;
-  std::thread thread_;
+  std::unique_ptr<testing::TestHttpServer> server_;
   http::Url base_;
 };
 

@@ -2,13 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <thread>
 
 #include "http/http_server.h"
+#include "test_http_server.h"
 
 namespace lockstep::http {
 namespace {
@@ -80,26 +80,12 @@ TEST(ParseUrlTest, SaysWhatIsWrong) {
 class FetchTest : public ::testing::Test {
  protected:
   void Start(StreamHandler handler) {
-    server_ = std::make_unique<HttpServer>(io_, ServerOptions{}, std::move(handler));
-    Result<void> listening = server_->Listen({"127.0.0.1", 0});
-    ASSERT_TRUE(listening.has_value()) << listening.error().ToString();
+    server_ = std::make_unique<testing::TestHttpServer>(std::move(handler));
     url_.host = "127.0.0.1";
-    url_.port = server_->local_endpoint().port;
-    thread_ = std::thread([this] { io_.run(); });
+    url_.port = server_->port();
   }
 
-  void TearDown() override {
-    if (server_) server_->Stop(milliseconds(0));
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-    server_.reset();
-  }
-
-  net::io_context io_;
-  net::executor_work_guard<net::io_context::executor_type> work_ = net::make_work_guard(io_);
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
+  std::unique_ptr<testing::TestHttpServer> server_;
   Url url_;
 };
 

@@ -51,19 +51,6 @@ Result<void> CheckTransition(ActionState from, ActionState to) {
   return {};
 }
 
-template <class Record, class FromRow>
-Result<std::vector<Record>> Collect(SqliteStatement& query, FromRow&& from_row) {
-  std::vector<Record> records;
-  for (;;) {
-    Result<bool> row = query.Step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return records;
-    Result<Record> record = from_row(query);
-    if (!record) return std::unexpected(record.error());
-    records.push_back(std::move(*record));
-  }
-}
-
 std::string Describe(RunId run, const std::string& action) {
   return fmt::format("action '{}' of run {}", action, run);
 }
@@ -232,7 +219,7 @@ Result<std::vector<ActionRecord>> SqliteStore::ListActions(RunId run) {
             "WHERE a.run_id = ?1 ORDER BY a.position",
             run);
         if (!query) return std::unexpected(query.error());
-        return Collect<ActionRecord>(
+        return CollectRows<ActionRecord>(
             *query, [&](const SqliteStatement& row) -> Result<ActionRecord> {
               ActionRecord action;
               action.run_id = run;
@@ -273,22 +260,23 @@ Result<std::vector<AttemptRecord>> SqliteStore::ListAttempts(RunId run) {
         "WHERE t.run_id = ?1 ORDER BY a.position, t.attempt",
         run);
     if (!query) return std::unexpected(query.error());
-    return Collect<AttemptRecord>(*query, [](const SqliteStatement& row) -> Result<AttemptRecord> {
-      AttemptRecord attempt;
-      attempt.action = row.Text(0);
-      attempt.attempt = static_cast<int>(row.Int(1));
-      std::optional<ActionState> state = ParseActionState(row.Text(2));
-      if (!state) {
-        return Fail(ErrorCode::kCorruption, "unknown attempt state '" + row.Text(2) + "'");
-      }
-      attempt.state = *state;
-      attempt.reason = row.Text(3);
-      attempt.log_path = row.Text(4);
-      if (!row.IsNull(5)) attempt.exit_code = static_cast<int>(row.Int(5));
-      attempt.started_at = row.Int(6);
-      attempt.finished_at = row.OptionalInt(7);
-      return attempt;
-    });
+    return CollectRows<AttemptRecord>(
+        *query, [](const SqliteStatement& row) -> Result<AttemptRecord> {
+          AttemptRecord attempt;
+          attempt.action = row.Text(0);
+          attempt.attempt = static_cast<int>(row.Int(1));
+          std::optional<ActionState> state = ParseActionState(row.Text(2));
+          if (!state) {
+            return Fail(ErrorCode::kCorruption, "unknown attempt state '" + row.Text(2) + "'");
+          }
+          attempt.state = *state;
+          attempt.reason = row.Text(3);
+          attempt.log_path = row.Text(4);
+          if (!row.IsNull(5)) attempt.exit_code = static_cast<int>(row.Int(5));
+          attempt.started_at = row.Int(6);
+          attempt.finished_at = row.OptionalInt(7);
+          return attempt;
+        });
   });
 }
 
@@ -305,7 +293,7 @@ Result<std::vector<VariableRecord>> SqliteStore::ListVariables(RunId run) {
                              "WHERE v.run_id = ?1 ORDER BY a.position, v.position",
                              run);
                          if (!query) return std::unexpected(query.error());
-                         return Collect<VariableRecord>(
+                         return CollectRows<VariableRecord>(
                              *query, [](const SqliteStatement& row) -> Result<VariableRecord> {
                                return VariableRecord{row.Text(0), row.Text(1), row.Text(2)};
                              });
@@ -323,7 +311,7 @@ Result<std::vector<ArtifactRecord>> SqliteStore::ListArtifacts(RunId run) {
             "SELECT name, action, path, files, bytes FROM artifacts WHERE run_id = ?1 ORDER BY id",
             run);
         if (!query) return std::unexpected(query.error());
-        return Collect<ArtifactRecord>(
+        return CollectRows<ArtifactRecord>(
             *query, [](const SqliteStatement& row) -> Result<ArtifactRecord> {
               return ArtifactRecord{row.Text(0), row.Text(1), row.Text(2), row.Int(3), row.Int(4)};
             });

@@ -1,6 +1,8 @@
 #include "cli/api_client.h"
 
 #include <fmt/core.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +22,15 @@ bool IsServiceName(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+std::string ActorName(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* actor = std::getenv("LOCKSTEP_ACTOR"); actor != nullptr && *actor != '\0') {
+    return actor;
+  }
+  if (const passwd* user = ::getpwuid(::getuid()); user != nullptr) return user->pw_name;
+  return "unknown";
 }
 
 Result<nlohmann::ordered_json> CallApi(const ApiCall& call) {

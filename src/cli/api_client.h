@@ -24,6 +24,9 @@ struct ApiCall {
 // digits, '-', '_' and '.', not starting with '.'. Checked before it goes into a URL.
 bool IsServiceName(std::string_view name);
 
+// Who is acting: `given` (--actor), else $LOCKSTEP_ACTOR, else the login name.
+std::string ActorName(const std::string& given = "");
+
 // The response body of a 2xx answer. Fails with kUnavailable when no server runs (saying how
 // to start one), and with the API's own message (and a code matching its status) otherwise.
 Result<nlohmann::ordered_json> CallApi(const ApiCall& call);

@@ -45,5 +45,10 @@ CommandSpec DeployCommand();
 CommandSpec RollbackCommand();
 CommandSpec StatusCommand();
 CommandSpec ReleasesCommand();
+CommandSpec UpCommand();
+CommandSpec RolloutsCommand();
+CommandSpec RolloutCommand();
+CommandSpec ApproveCommand();
+CommandSpec RejectCommand();
 
 }  // namespace lockstep::cli

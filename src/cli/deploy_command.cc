@@ -22,13 +22,6 @@ using json = nlohmann::ordered_json;
 // A deployment can try several candidates, each with its start timeout.
 constexpr std::chrono::minutes kDeployTimeout{30};
 
-// --actor, else the login name.
-std::string Actor(const std::string& given = "") {
-  if (!given.empty()) return given;
-  const char* user = std::getenv("USER");
-  return user != nullptr && *user != '\0' ? user : "cli";
-}
-
 // For lockstep/deploy@v1: its output variables, as lines a shell can source. The values are
 // quoted even though the server's names are plain: the file is read as code.
 Result<void> WriteVariables(const std::string& file, const json& deployment) {
@@ -132,7 +125,8 @@ Result<json> DeployBody(const DeployFlags& flags) {
   if (error || !std::filesystem::is_directory(directory, error)) {
     return Fail(ErrorCode::kInvalidArgument, fmt::format("{} is not a directory", flags.directory));
   }
-  json body = {{"directory", directory.lexically_normal().string()}, {"actor", Actor(flags.actor)}};
+  json body = {{"directory", directory.lexically_normal().string()},
+               {"actor", ActorName(flags.actor)}};
   bool defines = !flags.host.empty() || flags.strip_prefix || flags.static_site || flags.spa ||
                  !flags.health.empty() || !flags.start_timeout.empty();
   if (defines && flags.route.empty()) {
@@ -235,7 +229,7 @@ CommandSpec RollbackCommand() {
             app.add_flag("--json", flags->json, "Print the deployment as JSON");
             return [flags] {
               if (!IsServiceName(flags->service)) return BadServiceName(flags->service);
-              json body = {{"release", flags->release}, {"actor", Actor()}};
+              json body = {{"release", flags->release}, {"actor", ActorName()}};
               return Finish(CallApi({.method = "POST",
                                      .target = "/api/v1/services/" + flags->service + "/rollback",
                                      .body = std::move(body),

@@ -1,4 +1,5 @@
-// `lockstep serve [--api ADDR:PORT] [--gateway ADDR:PORT]`: the server (server/serve.h).
+// `lockstep serve [--api ADDR:PORT] [--gateway ADDR:PORT] [--workspace FILE]`: the server
+// (server/serve.h).
 #include <fmt/core.h>
 
 #include <filesystem>
@@ -6,6 +7,7 @@
 #include "base/duration.h"
 #include "base/state_directory.h"
 #include "cli/command.h"
+#include "coord/workspace.h"
 #include "server/serve.h"
 
 namespace lockstep::cli {
@@ -16,6 +18,8 @@ struct ServeFlags {
   std::string gateway = "127.0.0.1:8080";
   std::string warm_window = "5m";
   std::string shutdown_grace = "10s";
+  std::string workspace;  // empty: the nearest lockstep.yaml, if any
+  std::string poll_interval = "10s";
 };
 
 int Run(const ServeFlags& flags) {
@@ -39,6 +43,25 @@ int Run(const ServeFlags& flags) {
     return fail(Error(grace.error().code(), "--shutdown-grace: " + grace.error().message()),
                 kExitUsage);
   }
+  Result<std::chrono::milliseconds> poll = ParseDuration(flags.poll_interval);
+  if (!poll) {
+    return fail(Error(poll.error().code(), "--poll-interval: " + poll.error().message()),
+                kExitUsage);
+  }
+  std::filesystem::path workspace = flags.workspace;
+  if (workspace.empty()) {
+    workspace = FindWorkspaceFile(std::filesystem::current_path()).value_or("");
+  } else {
+    workspace = std::filesystem::absolute(workspace);
+  }
+  if (!workspace.empty()) {
+    // A broken workspace is said now, with positions, not at the first rollout.
+    Result<coord::Workspace> read = coord::ReadWorkspaceFile(workspace);
+    if (!read) {
+      fmt::print(stderr, "{}\n", read.error().message());
+      return kExitFailure;
+    }
+  }
   Result<std::filesystem::path> state = FindStateDirectory(std::filesystem::current_path());
   if (!state) return fail(state.error(), kExitFailure);
   server::ServeOptions options{.state_directory = *state,
@@ -46,6 +69,8 @@ int Run(const ServeFlags& flags) {
                                .gateway = *gateway,
                                .shutdown_grace = *grace,
                                .warm_window = *warm,
+                               .workspace_file = workspace,
+                               .poll_interval = *poll,
                                .on_ready = {}};
   options.on_ready = [](const server::ServerAddress& address) {
     fmt::print("lockstep serve: API on http://{}, gateway on http://{} (pid {})\n", address.api,
@@ -74,6 +99,12 @@ CommandSpec ServeCommand() {
             ->default_str("5m");
         app.add_option("--shutdown-grace", flags->shutdown_grace,
                        "How long requests and handlers get to finish on SIGTERM")
+            ->default_str("10s");
+        app.add_option("--workspace", flags->workspace,
+                       "The lockstep.yaml whose rollouts this server carries out (default: the "
+                       "nearest one at or above the current folder)");
+        app.add_option("--poll-interval", flags->poll_interval,
+                       "How often the repositories are checked for changes (0: never)")
             ->default_str("10s");
         return [flags] { return Run(*flags); };
       }};

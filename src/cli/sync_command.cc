@@ -1,7 +1,6 @@
 // `lockstep sync REPOSITORY:PATH[@REVISION] DEST` and `lockstep sync verify DEST`: copy a
 // subtree with its integrity manifest, and check a synced folder against its manifest.
 #include <fmt/core.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/state_directory.h"
+#include "cli/api_client.h"
 #include "cli/command.h"
 #include "sync/staging.h"
 #include "sync/sync.h"
@@ -39,16 +39,6 @@ int Report(const Error& error) {
   return kExitFailure;
 }
 
-// --actor, else $LOCKSTEP_ACTOR, else the login name.
-std::string Actor(const std::string& given) {
-  if (!given.empty()) return given;
-  if (const char* actor = std::getenv("LOCKSTEP_ACTOR"); actor != nullptr && *actor != '\0') {
-    return actor;
-  }
-  if (const passwd* user = ::getpwuid(::getuid()); user != nullptr) return user->pw_name;
-  return "unknown";
-}
-
 std::string Bytes(int64_t bytes) {
   if (bytes < 1024) return fmt::format("{} B", bytes);
   if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024.0);
@@ -71,7 +61,7 @@ int RunSync(const SyncOptions& options) {
   sync::SyncRequest request;
   request.source = std::move(*source);
   request.destination = options.destination;
-  request.actor = Actor(options.actor);
+  request.actor = ActorName(options.actor);
   request.force = options.force;
   request.threads = options.threads;
   if (Result<fs::path> state = FindStateDirectory(fs::current_path())) {

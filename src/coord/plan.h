@@ -62,9 +62,9 @@ struct Plan {
   // The plan in words, e.g. "registry-api changed: sync -> registry-infrastructure ->
   // registry-frontend"; "nothing changed" for an empty plan.
   std::string strategy;
-  std::vector<RepositoryChange> changes;   // only repositories that changed
+  std::vector<RepositoryChange> changes;  // only repositories that changed
   std::vector<PlannedSync> syncs;
-  std::vector<PlannedRepository> repositories;  // affected ones, in stage order
+  std::vector<PlannedRepository> repositories;   // affected ones, in stage order
   std::vector<std::vector<std::string>> stages;  // names; a stage's repositories run in parallel
 
   bool empty() const { return repositories.empty(); }

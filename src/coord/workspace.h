@@ -38,17 +38,17 @@ struct RepositorySpec {
   // workspace's folder) or a URL that lockstep mirrors (file://, https://, ssh).
   std::filesystem::path path;
   std::string url;
-  std::string branch;               // empty: the branch HEAD points at
-  std::vector<std::string> after;   // repositories whose rollout steps come first
-  SourceLocation location;          // of the repository's key
+  std::string branch;              // empty: the branch HEAD points at
+  std::vector<std::string> after;  // repositories whose rollout steps come first
+  SourceLocation location;         // of the repository's key
 };
 
 struct SyncRule {
   std::string from_repository;
   std::string from_path;  // "" for the whole tree; '/'-separated, never absolute or with ".."
   std::string to_repository;
-  std::string to_path;    // never "" (the root of a repository is refused), never ".."
-  bool commit = true;     // commit the result (with its manifest) in the target repository
+  std::string to_path;  // never "" (the root of a repository is refused), never ".."
+  bool commit = true;   // commit the result (with its manifest) in the target repository
   SourceLocation location;
 };
 

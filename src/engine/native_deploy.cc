@@ -144,10 +144,12 @@ Result<std::string> DeployStep(const workflow::Action& action, std::string_view 
   if (!configuration) return std::unexpected(configuration.error());
   const DeployConfiguration& c = *configuration;
 
-  // The actor the server records for the deployment: this workflow's run.
+  // The actor the server records for the deployment: this workflow's run, and the rollout
+  // it belongs to (a rollout passes LOCKSTEP_ROLLOUT), which rolls back what it deployed.
   // In a subshell, so that the folder the step started in stays the action's own.
   std::string command = fmt::format(
-      "(cd {} && LOCKSTEP_HOME={} {} deploy --actor {}\"$LOCKSTEP_RUN_ID\" --variables-file "
+      "(cd {} && LOCKSTEP_HOME={} {} deploy --actor \"${{LOCKSTEP_ROLLOUT:+rollout "
+      "$LOCKSTEP_ROLLOUT, }}\"{}\"$LOCKSTEP_RUN_ID\" --variables-file "
       "\"$__lockstep_deploy_outputs\"",
       ShellQuote(root.string()), ShellQuote(state_directory.string()),
       ShellQuote(executable.string()), ShellQuote(fmt::format("workflow {} run ", workflow_name)));

@@ -29,7 +29,8 @@ TEST(NativeDeployTest, DeploysTheFirstArtifactToAnExistingService) {
             "# lockstep/deploy@v1: api from artifact bundle\n"
             "__lockstep_deploy_outputs=\"$TMPDIR/lockstep-deploy-outputs\"\n"
             "(cd '/src/app' && LOCKSTEP_HOME='/state dir' '/opt/lockstep' deploy --actor "
-            "'workflow release run '\"$LOCKSTEP_RUN_ID\" --variables-file "
+            "\"${LOCKSTEP_ROLLOUT:+rollout $LOCKSTEP_ROLLOUT, }\"'workflow release run '"
+            "\"$LOCKSTEP_RUN_ID\" --variables-file "
             "\"$__lockstep_deploy_outputs\" -- 'api' \"$CATALYST_SOURCE_DIR_bundle\")\n"
             ". \"$__lockstep_deploy_outputs\"\n"
             "rm -f \"$__lockstep_deploy_outputs\"\n");

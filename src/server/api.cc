@@ -11,6 +11,8 @@
 #include "runtime/service_spec.h"
 #include "server/admin_token.h"
 #include "server/api_json.h"
+#include "server/api_rollouts.h"
+#include "server/api_util.h"
 #include "yaml/yaml_tree.h"
 
 namespace lockstep::server {
@@ -21,91 +23,6 @@ using json = nlohmann::ordered_json;
 namespace {
 
 constexpr size_t kMaxRequestBody = 1 << 20;
-constexpr size_t kDefaultLimit = 50;
-
-http::Response JsonResponse(int status, const json& body) {
-  http::Response response;
-  response.status = status;
-  response.headers.Set("Content-Type", "application/json");
-  response.headers.Set("Cache-Control", "no-store");
-  response.body = body.dump() + "\n";
-  return response;
-}
-
-int StatusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument:
-      return 400;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kAlreadyExists:
-      return 409;
-    case ErrorCode::kUnavailable:
-      return 503;
-    case ErrorCode::kPermissionDenied:
-      return 403;
-    default:
-      return 500;
-  }
-}
-
-// A refused request: the message is for the client and says what was wrong with it.
-http::Response ErrorFor(const Error& error, const std::string& request_id) {
-  int status = StatusFor(error.code());
-  if (status == 500) {
-    spdlog::error("request {}: {}", request_id, error.message());
-    return http::JsonErrorResponse(500, "internal error", request_id);
-  }
-  return http::JsonErrorResponse(status, error.ToString(), request_id);
-}
-
-struct Target {
-  std::string path;
-  std::map<std::string, std::string> query;
-};
-
-Target SplitTarget(std::string_view target) {
-  Target split;
-  size_t question = target.find('?');
-  split.path = std::string(target.substr(0, question));
-  if (question == std::string_view::npos) return split;
-  std::string_view query = target.substr(question + 1);
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    size_t equals = pair.find('=');
-    if (equals != std::string_view::npos) {
-      split.query[std::string(pair.substr(0, equals))] = std::string(pair.substr(equals + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return split;
-}
-
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> segments;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    size_t slash = path.find('/');
-    segments.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash);
-  }
-  return segments;
-}
-
-size_t LimitOf(const Target& target) {
-  auto it = target.query.find("limit");
-  size_t limit = kDefaultLimit;
-  if (it != target.query.end()) {
-    std::from_chars(it->second.data(), it->second.data() + it->second.size(), limit);
-  }
-  return std::clamp<size_t>(limit, 1, 1000);
-}
 
 class Api {
  public:
@@ -157,6 +74,9 @@ class Api {
         refused.headers.Set("WWW-Authenticate", "Bearer");
         co_return refused;
       }
+      if (collection == "rollouts") {
+        co_return HandleCoordination(context_.coordinator, head.method, parts, target, body, id);
+      }
       if (collection == "services" && parts.size() == 5 && parts[4] == "deploy") {
         auto deploy = Deploy(std::string(parts[3]), body, id);
         co_return co_await std::move(deploy);
@@ -166,6 +86,9 @@ class Api {
         co_return co_await std::move(rollback);
       }
       co_return http::JsonErrorResponse(404, "no such API endpoint", id);
+    }
+    if (collection == "rollouts" || collection == "plan") {
+      co_return HandleCoordination(context_.coordinator, head.method, parts, target, body, id);
     }
     if (!get) co_return http::JsonErrorResponse(405, "method not allowed", id);
     if ((collection == "status" || collection == "services") && parts.size() == 3) {

@@ -10,6 +10,7 @@
 //   GET  /api/v1/deployments/ID                     one deployment
 //   POST /api/v1/services/NAME/deploy               {"directory", "service"?, "handlers"?,
 //   "actor"?} POST /api/v1/services/NAME/rollback             {"release"?, "actor"?}
+//   /api/v1/plan and /api/v1/rollouts…               coordination (api_rollouts.h)
 //
 // Mutations need `Authorization: Bearer TOKEN` with the server's admin token (compared in
 // constant time); reads do not. A deploy or rollback answers when the deployment has finished:
@@ -22,6 +23,7 @@
 
 #include "http/exchange.h"
 #include "runtime/supervisor.h"
+#include "server/coordinator.h"
 #include "store/runtime_store.h"
 
 namespace lockstep::server {
@@ -32,6 +34,7 @@ struct ApiContext {
   std::string admin_token;
   std::string gateway;  // "127.0.0.1:8080", for status
   int pid = 0;
+  Coordinator* coordinator = nullptr;  // null: no workspace, coordination is refused
 };
 
 // The API's handler; `context` must outlive the server using it.

@@ -10,6 +10,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
 #include <thread>
@@ -20,6 +21,9 @@
 #include "runtime/supervisor.h"
 #include "server/admin_token.h"
 #include "server/api.h"
+#include "server/coordinator.h"
+#include "server/runtime_control.h"
+#include "store/coord_store.h"
 #include "store/runtime_store.h"
 
 namespace lockstep::server {
@@ -113,11 +117,26 @@ Result<void> Serve(const ServeOptions& options) {
       !listening) {
     return listening;
   }
+  Result<std::unique_ptr<store::CoordStore>> coord_store =
+      store::OpenSqliteCoordStore(state / "state.db");
+  if (!coord_store) return std::unexpected(coord_store.error());
+  SupervisorControl runtime_control(io, supervisor, **store);
+  std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", error);
+  Coordinator coordinator(
+      CoordinatorOptions{.workspace_file = options.workspace_file,
+                         .state_directory = state,
+                         .executable = executable,
+                         .gateway_url = "http://" + gateway_server.local_endpoint().ToString(),
+                         .poll_interval = options.poll_interval,
+                         .base_environment = HandlerBaseEnvironment()},
+      **coord_store, runtime_control, nullptr);
+
   ApiContext context{.supervisor = supervisor,
                      .store = **store,
                      .admin_token = *token,
                      .gateway = gateway_server.local_endpoint().ToString(),
-                     .pid = ::getpid()};
+                     .pid = ::getpid(),
+                     .coordinator = &coordinator};
   http::ServerOptions api_options;
   api_options.max_body_bytes = 1 << 20;
   api_options.access_log = AccessLog(access, "api");
@@ -136,9 +155,12 @@ Result<void> Serve(const ServeOptions& options) {
         if (Result<void> restored = co_await supervisor.Restore(); !restored) {
           spdlog::error("cannot restore the services: {}", restored.error().message());
         }
+        // Rollouts a dead server left are rolled back onto the services just restored.
+        coordinator.Start();
       },
       net::detached);
 
+  net::thread_pool coord_pool(1);  // where the coordinator is stopped, off the event loop
   net::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& failed, int signal) {
     if (failed) return;
@@ -149,6 +171,14 @@ Result<void> Serve(const ServeOptions& options) {
         [&, grace]() -> net::awaitable<void> {
           // New requests are refused from here; those in flight get the grace period.
           api_server.Stop(grace);
+          // Off the event loop: a rollout thread may be waiting for the supervisor on it.
+          co_await net::co_spawn(
+              coord_pool,
+              [&]() -> net::awaitable<void> {
+                coordinator.Stop();
+                co_return;
+              },
+              net::use_awaitable);
           auto shutdown = supervisor.Shutdown(grace);
           gateway_server.Stop(grace);
           co_await std::move(shutdown);

@@ -23,6 +23,10 @@ struct ServeOptions {
   int crash_loop_failures = 3;
   std::chrono::milliseconds crash_loop_window{std::chrono::seconds(60)};
   unsigned threads = 0;  // 0: one per core
+  // The workspace whose rollouts this server carries out; empty: none (the runtime only).
+  std::filesystem::path workspace_file;
+  // How often the repositories are polled for changes; zero: never.
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(10)};
   // Called once both listeners are up, with the addresses they took.
   std::function<void(const ServerAddress&)> on_ready;
 };

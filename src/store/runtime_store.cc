@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "store/enum_names.h"
+
 namespace lockstep::store {
 namespace {
 
@@ -12,14 +14,6 @@ constexpr std::array<std::string_view, 4> kDeploymentKindNames = {"deploy", "rol
                                                                   "restore"};
 constexpr std::array<std::string_view, 5> kDeploymentStateNames = {"queued", "running", "succeeded",
                                                                    "failed", "interrupted"};
-
-template <class Enum, size_t N>
-std::optional<Enum> ParseName(const std::array<std::string_view, N>& names, std::string_view text) {
-  for (size_t i = 0; i < N; ++i) {
-    if (names[i] == text) return static_cast<Enum>(i);
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 

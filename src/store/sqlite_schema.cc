@@ -194,7 +194,52 @@ CREATE TABLE service_events (
 CREATE INDEX service_events_by_service ON service_events (service, id);
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kSchemaVersion1, kSchemaVersion2};
+// Version 3: coordination. Rollouts with the plan they carry out, their steps, what served
+// before each (its baseline), and each environment's last good commit per repository.
+constexpr std::string_view kSchemaVersion3 = R"sql(
+CREATE TABLE rollouts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  environment TEXT NOT NULL,
+  state TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  strategy TEXT NOT NULL,
+  plan_json TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  decided_by TEXT NOT NULL DEFAULT '',
+  owner_pid INTEGER NOT NULL DEFAULT 0,
+  owner_start_time INTEGER NOT NULL DEFAULT 0,
+  baseline_json TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER
+);
+CREATE INDEX rollouts_live ON rollouts (environment, id)
+  WHERE state NOT IN ('succeeded', 'failed', 'rejected');
+
+CREATE TABLE rollout_steps (
+  rollout_id INTEGER NOT NULL REFERENCES rollouts (id),
+  number INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  state TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  data TEXT NOT NULL DEFAULT '',
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  PRIMARY KEY (rollout_id, number)
+) WITHOUT ROWID;
+
+CREATE TABLE last_good_commits (
+  environment TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  commit_id TEXT NOT NULL,
+  rollout_id INTEGER NOT NULL REFERENCES rollouts (id),
+  PRIMARY KEY (environment, repository)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kSchemaVersion1, kSchemaVersion2,
+                                                            kSchemaVersion3};
 
 // How long a statement waits for another process's lock before failing with "database is
 // locked". Writes are short, so this is only reached when something is stuck.

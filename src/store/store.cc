@@ -4,6 +4,8 @@
 #include <chrono>
 #include <utility>
 
+#include "store/enum_names.h"
+
 namespace lockstep::store {
 namespace {
 
@@ -14,14 +16,6 @@ constexpr std::array<std::string_view, 6> kRunStateNames = {"queued", "running",
 constexpr std::array<std::string_view, 8> kActionStateNames = {
     "pending", "ready", "running", "succeeded", "failed", "skipped", "cancelled", "interrupted"};
 constexpr std::array<std::string_view, 3> kRunModeNames = {"queued", "superseded", "parallel"};
-
-template <class Enum, size_t N>
-std::optional<Enum> ParseName(const std::array<std::string_view, N>& names, std::string_view text) {
-  for (size_t i = 0; i < N; ++i) {
-    if (names[i] == text) return static_cast<Enum>(i);
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 

@@ -15,6 +15,13 @@ std::optional<std::filesystem::path> FindWorkspaceFile(const std::filesystem::pa
     if (directory == directory.root_path()) break;
     directory = directory.parent_path();
   }
+  // A workflow run in a repository beside the workspace (the usual layout) finds it through
+  // the state directory it was given, which lives beside lockstep.yaml.
+  if (const char* home = std::getenv("LOCKSTEP_HOME"); home != nullptr && *home != '\0') {
+    std::filesystem::path beside =
+        std::filesystem::absolute(home, error).lexically_normal().parent_path() / "lockstep.yaml";
+    if (!error && std::filesystem::is_regular_file(beside, error)) return beside;
+  }
   return std::nullopt;
 }
 

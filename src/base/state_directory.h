@@ -15,7 +15,9 @@ namespace lockstep {
 // than guess a shared place such as /tmp.
 Result<std::filesystem::path> FindStateDirectory(const std::filesystem::path& start);
 
-// The nearest lockstep.yaml at or above `start` (the workspace's file), or nullopt.
+// The nearest lockstep.yaml at or above `start` (the workspace's file); else, when
+// $LOCKSTEP_HOME is set, the lockstep.yaml in the folder that holds it (a run in a repository
+// beside the workspace has the workspace's state directory); else nullopt.
 std::optional<std::filesystem::path> FindWorkspaceFile(const std::filesystem::path& start);
 
 }  // namespace lockstep

@@ -50,5 +50,6 @@ CommandSpec RolloutsCommand();
 CommandSpec RolloutCommand();
 CommandSpec ApproveCommand();
 CommandSpec RejectCommand();
+CommandSpec TriggerCommand();
 
 }  // namespace lockstep::cli

@@ -43,7 +43,9 @@ int Run(const ServeFlags& flags) {
     return fail(Error(grace.error().code(), "--shutdown-grace: " + grace.error().message()),
                 kExitUsage);
   }
-  Result<std::chrono::milliseconds> poll = ParseDuration(flags.poll_interval);
+  Result<std::chrono::milliseconds> poll = flags.poll_interval == "0"
+                                               ? std::chrono::milliseconds(0)
+                                               : ParseDuration(flags.poll_interval);
   if (!poll) {
     return fail(Error(poll.error().code(), "--poll-interval: " + poll.error().message()),
                 kExitUsage);

@@ -11,6 +11,7 @@
 #include "engine/local_actions.h"
 #include "engine/native_deploy.h"
 #include "engine/native_sync.h"
+#include "engine/native_trigger.h"
 #include "engine/native_verify.h"
 #include "engine/substitute.h"
 #include "exec/sandbox.h"
@@ -151,6 +152,10 @@ Result<void> PlanNativeAction(PreparedAction& prepared, ActionKind kind, const R
       step = DeployStep(action, run.workflow.name, run.root, executable, request.state_directory);
       for (const char* output : kDeployOutputs) prepared.built_in_outputs.emplace_back(output);
       break;
+    case ActionKind::kTrigger:
+      step = TriggerStep(action, run.root, executable, request.state_directory);
+      for (const char* output : kTriggerOutputs) prepared.built_in_outputs.emplace_back(output);
+      break;
     default:
       return Fail(ErrorCode::kInternal, fmt::format("action '{}' is not a native action it "
                                                     "can run",
@@ -188,6 +193,7 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
     case ActionKind::kSync:
     case ActionKind::kVerify:
     case ActionKind::kDeploy:
+    case ActionKind::kTrigger:
       return PlanNativeAction(prepared, kind, request, prepared_run);
     case ActionKind::kApproval:
       prepared.mode = PreparedAction::Mode::kApproval;
@@ -210,7 +216,6 @@ Result<void> PlanAction(PreparedAction& prepared, const RunRequest& request,
     case ActionKind::kGitHubActions:
       why = "runs GitHub Actions, which lockstep does not emulate";
       break;
-    case ActionKind::kTrigger:
     case ActionKind::kUnknownLockstep:
       why = "is a lockstep action that `lockstep run` cannot run yet";
       break;

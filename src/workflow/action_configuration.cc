@@ -353,7 +353,8 @@ class ConfigurationChecker {
   void Trigger(const yaml::Node* configuration) {
     const yaml::Node* node = Mapping(configuration, true);
     if (node == nullptr) return;
-    c_.CheckKeys(*node, context_, {"Repository", "Workflow", "Wait"}, {"Repository", "Workflow"});
+    c_.CheckKeys(*node, context_, {"Repository", "Workflow", "Wait", "Timeout"},
+                 {"Repository", "Workflow"});
     if (const yaml::Node* repository = node->Find("Repository")) {
       if (auto value = c_.String(*repository, "Repository")) {
         c_.CheckName(*value, "repository name", 100);
@@ -363,6 +364,7 @@ class ConfigurationChecker {
       if (auto value = c_.String(*workflow, "Workflow")) c_.CheckName(*value, "workflow name", 100);
     }
     if (const yaml::Node* wait = node->Find("Wait")) c_.Boolean(*wait, "Wait");
+    Duration(node->Find("Timeout"), "Timeout");
   }
 
  private:

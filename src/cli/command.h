@@ -45,6 +45,7 @@ CommandSpec DeployCommand();
 CommandSpec RollbackCommand();
 CommandSpec StatusCommand();
 CommandSpec ReleasesCommand();
+CommandSpec PlanCommand();
 CommandSpec UpCommand();
 CommandSpec RolloutsCommand();
 CommandSpec RolloutCommand();

@@ -6,13 +6,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "base/file.h"
 #include "base/state_directory.h"
 #include "cli/api_client.h"
 #include "cli/command.h"
+#include "coord/workspace.h"
 #include "engine/step_script.h"
 #include "runtime/service_spec.h"
-#include "yaml/yaml_tree.h"
 
 namespace lockstep::cli {
 namespace {
@@ -105,18 +104,10 @@ struct DeployFlags {
 Result<std::optional<json>> DeclaredService(const std::string& name) {
   std::optional<std::filesystem::path> file = FindWorkspaceFile(std::filesystem::current_path());
   if (!file) return std::optional<json>();
-  Result<std::string> text = ReadFile(*file);
-  if (!text) return std::unexpected(text.error());
-  std::string shown = file->string();
-  Result<yaml::Node> root = yaml::ParseYaml(*text, shown);
-  if (!root) return std::unexpected(root.error());
-  const yaml::Node* services = root->IsMap() ? root->Find("services") : nullptr;
-  const yaml::Node* node =
-      services != nullptr && services->IsMap() ? services->Find(name) : nullptr;
-  if (node == nullptr) return std::optional<json>();
-  Result<runtime::ServiceSpec> spec = runtime::ReadServiceSpec(name, *node, shown);
+  Result<std::optional<runtime::ServiceSpec>> spec = coord::ReadDeclaredService(*file, name);
   if (!spec) return std::unexpected(spec.error());
-  return std::optional<json>(json::parse(runtime::ServiceSpecToJson(*spec)));
+  if (!*spec) return std::optional<json>();
+  return std::optional<json>(json::parse(runtime::ServiceSpecToJson(**spec)));
 }
 
 Result<json> DeployBody(const DeployFlags& flags) {

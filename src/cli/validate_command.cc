@@ -1,4 +1,5 @@
-// `lockstep validate [FILES…]`: checks workflow files and prints compiler-style diagnostics.
+// `lockstep validate [FILES…]`: checks workflow files and lockstep.yaml workspace files and
+// prints compiler-style diagnostics.
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -9,7 +10,9 @@
 
 #include "base/diagnostic.h"
 #include "base/file.h"
+#include "base/state_directory.h"
 #include "cli/command.h"
+#include "coord/workspace.h"
 #include "workflow/discovery.h"
 #include "workflow/load.h"
 
@@ -34,20 +37,25 @@ std::string Plural(int count, std::string_view word) {
   return fmt::format("{} {}{}", count, word, count == 1 ? "" : "s");
 }
 
+constexpr std::string_view kWorkspaceFileName = "lockstep.yaml";
+
 // The files to check: the arguments (directories searched for YAML), or the current
-// repository's workflow folders when there are none.
+// repository's workflow folders and the nearest lockstep.yaml when there are none.
 Result<std::vector<fs::path>> CollectFiles(const ValidateOptions& options) {
   std::vector<fs::path> files;
   if (options.paths.empty()) {
     fs::path root = workflow::FindRepositoryRoot(fs::current_path());
     auto found = workflow::FindWorkflowFiles(root);
     if (!found) return found;
-    if (found->empty()) {
+    std::optional<fs::path> workspace = FindWorkspaceFile(fs::current_path());
+    if (found->empty() && !workspace) {
       return Fail(
           ErrorCode::kNotFound,
           fmt::format("no workflow files under {}/.codecatalyst/workflows/", root.string()));
     }
-    return found;
+    if (workspace) files.push_back(*workspace);
+    files.insert(files.end(), found->begin(), found->end());
+    return files;
   }
   for (const std::string& path : options.paths) {
     std::error_code error;
@@ -70,8 +78,11 @@ FileReport Check(const fs::path& path) {
     return report;
   }
   report.source = std::move(*text);
-  auto loaded = workflow::LoadWorkflow(report.source, report.file);
-  report.diagnostics = std::move(loaded.diagnostics);
+  if (path.filename() == kWorkspaceFileName) {
+    report.diagnostics = coord::LoadWorkspace(report.source, path).diagnostics;
+  } else {
+    report.diagnostics = workflow::LoadWorkflow(report.source, report.file).diagnostics;
+  }
   return report;
 }
 
@@ -128,12 +139,12 @@ int Run(const ValidateOptions& options, const GlobalOptions& global) {
 }  // namespace
 
 CommandSpec ValidateCommand() {
-  return {"validate", "Check workflow files; errors as file:line:col: error: …",
+  return {"validate", "Check workflow files and lockstep.yaml; errors as file:line:col: error: …",
           [](CLI::App& app, const GlobalOptions& global) -> std::function<int()> {
             auto options = std::make_shared<ValidateOptions>();
             app.add_option("files", options->paths,
-                           "Workflow files or folders (default: this repository's "
-                           ".codecatalyst/workflows/)");
+                           "Workflow files, lockstep.yaml files or folders (default: this "
+                           "repository's workflow folders and the nearest lockstep.yaml)");
             app.add_flag("--json", options->json, "Print the diagnostics as JSON");
             app.add_flag("--no-source", options->no_source,
                          "Print only the diagnostic lines, without source and caret");

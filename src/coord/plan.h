@@ -26,6 +26,8 @@ struct RepositoryChange {
   // Why every file counts as changed, when it does: "first rollout", "force-pushed: the last
   // good commit 1a2b3c4 is no longer an ancestor of main".
   std::string note;
+
+  bool operator==(const RepositoryChange&) const = default;
 };
 
 // A sync rule this plan carries out: its source changed.
@@ -34,17 +36,22 @@ struct PlannedSync {
   std::string from_repository, from_path, to_repository, to_path;
   bool commit = true;
   std::vector<std::string> changed_files;  // source paths under from_path that changed
+
+  bool operator==(const PlannedSync&) const = default;
 };
 
 struct PlannedWorkflow {
   std::string name;                  // the workflow's Name
   std::string file;                  // relative to the repository's root
   std::vector<std::string> reasons;  // from triggers::TriggerDecision
+
+  bool operator==(const PlannedWorkflow&) const = default;
 };
 
 struct PlannedRepository {
   std::string name;
   std::filesystem::path path;  // the work tree (or the mirror of a url repository)
+  std::string branch;          // the branch it rolls out from
   std::string commit;          // its head when planned (a sync into it adds one later)
   int stage = 0;               // index into Plan::stages
   // Why it is in the plan, one line each: "3 files changed", "receives sync registry-api:src
@@ -54,6 +61,8 @@ struct PlannedRepository {
   std::vector<PlannedWorkflow> workflows;  // that fire, in file order
   // Workflows that do not fire, with why, for the tree and --json.
   std::vector<PlannedWorkflow> not_firing;
+
+  bool operator==(const PlannedRepository&) const = default;
 };
 
 struct Plan {
@@ -68,6 +77,7 @@ struct Plan {
   std::vector<std::vector<std::string>> stages;  // names; a stage's repositories run in parallel
 
   bool empty() const { return repositories.empty(); }
+  bool operator==(const Plan&) const = default;
   const PlannedRepository* FindRepository(std::string_view name) const;
 };
 
@@ -77,12 +87,19 @@ struct PlanRequest {
   // Repository name -> its last good rollout's commit; a repository not in the map has had
   // none (everything counts as changed).
   std::map<std::string, std::string> last_good;
+  // Repository name -> a revision to plan against instead of its last good commit (`lockstep
+  // plan --baseline`): anything git resolves in that repository ("HEAD~3", a tag, an id).
+  // Unlike a last good commit, one that does not resolve is an error, not a force-push.
+  std::map<std::string, std::string> baseline;
   std::filesystem::path mirrors_dir;  // where url repositories are mirrored
 };
 
 // Fails naming the repository (and the lockstep.yaml position) when a repository is missing
 // or is not a git repository, its branch does not exist, or a sync rule's source path does
-// not exist at the source's head.
+// not exist at the source's head (unless another rule syncs into that folder); fails with
+// kInvalidArgument for an unknown environment, or a baseline naming an unknown repository or
+// a revision that does not resolve. Reads every repository of the workspace (change
+// detection); reads workflow files only in the affected ones, at their heads.
 Result<Plan> MakePlan(const PlanRequest& request);
 
 // The plan as a readable tree with the reason for every step (what `lockstep plan` prints).

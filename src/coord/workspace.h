@@ -15,6 +15,11 @@
 //   integration_tests:
 //     - { name: people list, method: GET, path: /api/people, expect_status: 200 }
 //     - { name: e2e, workflow: registry-frontend:frontend-e2e }
+//
+// `integration_tests` is a list of tests, or a mapping `{ deadline: 60s, tests: [...] }` when
+// the deadline for all of them is not the default 30s. `version` (only 1) and `name` (default:
+// the workspace folder's name) are optional, and so is every section: a file with only
+// `services:` is a workspace with no repositories. docs/plan.md describes every key.
 #pragma once
 
 #include <chrono>
@@ -38,18 +43,19 @@ struct RepositorySpec {
   // workspace's folder) or a URL that lockstep mirrors (file://, https://, ssh).
   std::filesystem::path path;
   std::string url;
-  std::string branch;              // empty: the branch HEAD points at
-  std::vector<std::string> after;  // repositories whose rollout steps come first
-  SourceLocation location;         // of the repository's key
+  std::string branch;                           // empty: the branch HEAD points at
+  std::vector<std::string> after;               // repositories whose rollout steps come first
+  std::vector<SourceLocation> after_locations;  // of each `after` entry, in the same order
+  SourceLocation location;                      // of the repository's key
 };
 
 struct SyncRule {
   std::string from_repository;
   std::string from_path;  // "" for the whole tree; '/'-separated, never absolute or with ".."
   std::string to_repository;
-  std::string to_path;  // never "" (the root of a repository is refused), never ".."
-  bool commit = true;   // commit the result (with its manifest) in the target repository
-  SourceLocation location;
+  std::string to_path;      // never "" (the root of a repository is refused), never ".."
+  bool commit = true;       // commit the result (with its manifest) in the target repository
+  SourceLocation location;  // of the rule (the list item)
 };
 
 struct EnvironmentSpec {
@@ -92,13 +98,14 @@ struct WorkspaceLoad {
   DiagnosticList diagnostics;
 };
 
-// Reads `text` (the content of `file`, an absolute path). Every problem is a diagnostic at
-// its position: an unknown key, a repository with neither or both of path and url, an
+// Reads `text` (the content of `file`; a relative `file` is made absolute against the current
+// directory for Workspace::file, and diagnostics name it as given). Every problem is a
+// diagnostic at its position: an unknown key, a repository with neither or both of path and url, an
 // `after` or sync rule naming an unknown repository, a cycle of `after` and sync edges
 // (reported once, as the path "a -> b -> c -> a"), a sync path that is absolute or has "..",
 // a sync into the root of a repository, two rules writing the same place, a service as
 // runtime::ReadServiceSpec refuses it, an unknown `approval` value, an integration test that
-// is neither a check nor a workflow.
+// is neither a check nor a workflow. Diagnostics come sorted by position.
 WorkspaceLoad LoadWorkspace(std::string_view text, const std::filesystem::path& file);
 
 // Reads the file; fails with kInvalidArgument whose message holds every diagnostic, one per
@@ -109,5 +116,12 @@ Result<Workspace> ReadWorkspaceFile(const std::filesystem::path& file);
 // earlier stages; within a stage in file order. Edges are `after` and sync (from → to). The
 // workspace has no cycle (LoadWorkspace refuses one).
 std::vector<std::vector<std::string>> RepositoryStages(const Workspace& workspace);
+
+// The service `name` as the workspace file `file` declares it under `services:`, or nullopt
+// when it declares none of that name. Only that service is read, so that a deploy is not
+// refused for a problem elsewhere in the file. Fails with the read error, a YAML syntax
+// error, or kInvalidArgument at the position of the service's first problem.
+Result<std::optional<runtime::ServiceSpec>> ReadDeclaredService(const std::filesystem::path& file,
+                                                                std::string_view name);
 
 }  // namespace lockstep::coord

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exec/subprocess_set.h"
+#include "fixture_util.h"
 #include "rollout_fixture.h"
 
 namespace lockstep {
@@ -254,7 +255,8 @@ TEST_F(RolloutTest, BadWorkspacesAndRequestsChangeNothing) {
   http::ClientResponse no_token =
       w_.server.Api("POST", "/api/v1/rollouts", "{}", std::string("wrong"));
   EXPECT_EQ(no_token.status, 401);
-  http::ClientResponse bad = w_.server.Api("POST", "/api/v1/rollouts", "{\"environment\": 3}");
+  http::ClientResponse bad = w_.server.Api("POST", "/api/v1/rollouts", "{\"environment\": 3}",
+                                              w_.server.admin_token());
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_NE(bad.body.find("request_id"), std::string::npos) << bad.body;
 }

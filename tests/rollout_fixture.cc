@@ -10,7 +10,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kApiWorkflow = R"(Name: api-ci
+constexpr const char* kApiWorkflow = R"yaml(Name: api-ci
 SchemaVersion: "1.0"
 Triggers:
   - Type: PUSH
@@ -19,13 +19,15 @@ Triggers:
 Actions:
   Check:
     Identifier: aws/build@v1
+    Inputs:
+      Sources: [WorkflowSource]
     Configuration:
       Steps:
         - Run: test -s src/message.txt
         - Run: "! grep -q fail-api src/message.txt"
-)";
+)yaml";
 
-constexpr const char* kInfraWorkflow = R"(Name: deploy-api
+constexpr const char* kInfraWorkflow = R"yaml(Name: deploy-api
 SchemaVersion: "1.0"
 Triggers:
   - Type: PUSH
@@ -33,6 +35,8 @@ Triggers:
 Actions:
   Package:
     Identifier: aws/build@v1
+    Inputs:
+      Sources: [WorkflowSource]
     Configuration:
       Steps:
         - Run: "! grep -q fail-infra api/src/message.txt"
@@ -54,9 +58,9 @@ Actions:
       Artifacts: [bundle]
     Configuration:
       Service: api
-)";
+)yaml";
 
-constexpr const char* kWebWorkflow = R"(Name: deploy-web
+constexpr const char* kWebWorkflow = R"yaml(Name: deploy-web
 SchemaVersion: "1.0"
 Triggers:
   - Type: PUSH
@@ -64,6 +68,8 @@ Triggers:
 Actions:
   Package:
     Identifier: aws/build@v1
+    Inputs:
+      Sources: [WorkflowSource]
     Configuration:
       Steps:
         - Run: if [ -n "$GATE" ]; then while [ ! -f "$GATE" ]; do sleep 0.05; done; fi
@@ -80,7 +86,7 @@ Actions:
       Artifacts: [site]
     Configuration:
       Service: web
-)";
+)yaml";
 
             }  // namespace
 

@@ -7,13 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "base/error.h"
+
 namespace lockstep::cli {
 
 // Repository name -> the commit of the last good rollout to `environment`, from the state
-// kept in `state_directory`; empty when there has been none (every repository then counts as
-// changed: a first rollout). For now always empty: the rollout store that records them
-// replaces this body.
-std::map<std::string, std::string> LastGoodCommits(const std::filesystem::path& state_directory,
-                                                   std::string_view environment);
+// store in `state_directory`; empty when there has been none (every repository then counts as
+// changed: a first rollout). A state directory without a store is left as it is.
+Result<std::map<std::string, std::string>> LastGoodCommits(
+    const std::filesystem::path& state_directory, std::string_view environment);
 
 }  // namespace lockstep::cli

@@ -120,7 +120,13 @@ int Run(const PlanOptions& options) {
     return kExitFailure;
   }
   request.mirrors_dir = *state / "mirrors";
-  request.last_good = LastGoodCommits(*state, request.environment);
+  Result<std::map<std::string, std::string>> last_good =
+      LastGoodCommits(*state, request.environment);
+  if (!last_good) {
+    fmt::print(stderr, "lockstep: error: {}\n", last_good.error().message());
+    return kExitFailure;
+  }
+  request.last_good = std::move(*last_good);
 
   Result<coord::Plan> plan = coord::MakePlan(request);
   if (!plan) {

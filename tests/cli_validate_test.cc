@@ -138,6 +138,48 @@ TEST(CliValidateTest, HelpAndVersionExitZero) {
   EXPECT_NE(help.out.find("validate"), std::string::npos);
 }
 
+constexpr char kBrokenWorkspace[] = R"(repositories:
+  api: { path: api }
+  web: { path: web, after: [apy] }
+)";
+
+TEST(CliValidateTest, ChecksALockstepYamlWithTheSameDiagnostics) {
+  TempDir dir;
+  dir.Write("lockstep.yaml", kBrokenWorkspace);
+  auto result = RunLockstep({"validate", "lockstep.yaml"}, dir.path());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(result.out,
+            "lockstep.yaml:3:29: error: repository 'web' is after unknown repository 'apy'; did "
+            "you mean 'api'?\n"
+            "  web: { path: web, after: [apy] }\n"
+            "                            ^\n"
+            "1 file checked: 1 error, 0 warnings\n");
+  auto json = RunLockstep({"validate", "--json", "lockstep.yaml"}, dir.path());
+  EXPECT_EQ(json.exit_code, 1);
+  EXPECT_EQ(nlohmann::json::parse(json.out)["files"][0]["diagnostics"][0]["column"], 29);
+  dir.Write("lockstep.yaml", "repositories:\n  api: { path: api }\n");
+  EXPECT_EQ(RunLockstep({"validate", "lockstep.yaml"}, dir.path()).out,
+            "1 file checked: 0 errors, 0 warnings\n");
+}
+
+TEST(CliValidateTest, WithoutArgumentsChecksTheNearestLockstepYamlToo) {
+  TempDir dir;
+  dir.Write("lockstep.yaml", kBrokenWorkspace);
+  dir.Write("api/.git/HEAD", "ref: refs/heads/main\n");
+  dir.Write("api/.codecatalyst/workflows/ok.yaml", kValidWorkflow);
+  auto result = RunLockstep({"validate", "--no-source"}, dir.path() / "api");
+  EXPECT_EQ(result.exit_code, 1);
+  std::string workspace = (std::filesystem::canonical(dir.path()) / "lockstep.yaml").string();
+  EXPECT_EQ(result.out, workspace +
+                            ":3:29: error: repository 'web' is after unknown repository 'apy'; "
+                            "did you mean 'api'?\n"
+                            "2 files checked: 1 error, 0 warnings\n");
+  // A workspace folder without workflows of its own: only lockstep.yaml is checked.
+  auto alone = RunLockstep({"validate", "--no-source"}, dir.path());
+  EXPECT_EQ(alone.exit_code, 1);
+  EXPECT_NE(alone.out.find("1 file checked: 1 error"), std::string::npos) << alone.out;
+}
+
 TEST(CliValidateTest, TheDemoWorkflowsValidate) {
   auto result = RunLockstep({"validate", "tests/workflows/valid"}, SourceDir());
   EXPECT_EQ(result.exit_code, 0) << result.out;

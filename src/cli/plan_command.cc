@@ -42,7 +42,7 @@ bool AddBaseline(std::string_view text, std::map<std::string, std::string>& base
 }
 
 // The --baseline-file: one REPO=REVISION a line; blank lines and lines starting with '#' are
-// skipped. On a bad line, `problem` says which.
+// skipped. A bad line fails with kInvalidArgument naming the file and line.
 Result<void> ReadBaselineFile(const std::string& file,
                               std::map<std::string, std::string>& baseline) {
   Result<std::string> text = ReadFile(file);
@@ -87,14 +87,14 @@ int Run(const PlanOptions& options) {
 
   coord::PlanRequest request;
   request.workspace = &*workspace;
-  for (const std::string& text : options.baselines) {
-    if (!AddBaseline(text, request.baseline)) {
-      return UsageError(fmt::format("--baseline '{}' must be REPOSITORY=REVISION", text));
-    }
-  }
   if (!options.baseline_file.empty()) {
     if (Result<void> read = ReadBaselineFile(options.baseline_file, request.baseline); !read) {
       return UsageError(read.error().message());
+    }
+  }
+  for (const std::string& text : options.baselines) {
+    if (!AddBaseline(text, request.baseline)) {
+      return UsageError(fmt::format("--baseline '{}' must be REPOSITORY=REVISION", text));
     }
   }
   for (const auto& [name, revision] : request.baseline) {
@@ -149,7 +149,7 @@ CommandSpec PlanCommand() {
                            "The workspace file (default: the nearest lockstep.yaml here or above)");
             app.add_option("--baseline", options->baselines,
                            "REPOSITORY=REVISION: plan against this revision instead of the last "
-                           "good rollout's commit (repeatable)");
+                           "good rollout's commit (repeatable; overrides --baseline-file)");
             app.add_option("--baseline-file", options->baseline_file,
                            "A file of REPOSITORY=REVISION lines, as --baseline");
             app.add_flag("--json", options->json, "Print the plan as JSON");

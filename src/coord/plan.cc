@@ -149,9 +149,13 @@ Result<Plan> MakePlan(const PlanRequest& request) {
     for (size_t i : layer) {
       const RepositorySpec& spec = workspace.repositories[i];
       Progress& here = progress[i];
-      for (const std::string& before : spec.after) {
+      for (size_t k = 0; k < spec.after.size(); ++k) {
+        const std::string& before = spec.after[k];
         auto found = index.find(before);
-        if (found != index.end() && progress[found->second].affected) {
+        bool repeated =
+            std::find(spec.after.begin(), spec.after.begin() + static_cast<std::ptrdiff_t>(k),
+                      before) != spec.after.begin() + static_cast<std::ptrdiff_t>(k);
+        if (found != index.end() && progress[found->second].affected && !repeated) {
           here.affected = true;
           here.after_reasons.push_back("after " + before);
         }

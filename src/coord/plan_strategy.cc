@@ -54,10 +54,10 @@ std::string Strategy(const Plan& plan, size_t repository_count) {
     if (running.size() == 1) steps.push_back(running.front());
     if (running.size() > 1) steps.push_back(Names(running, " + ") + " in parallel");
   }
-  if (std::ranges::none_of(steps, [](const std::string& step) { return step != "sync"; })) {
-    steps.push_back("no workflow fires");
-  }
-  return fmt::format("{}: {}", what, Join(steps, " -> "));
+  bool runs = std::ranges::any_of(steps, [](const std::string& step) { return step != "sync"; });
+  std::string text = Join(steps, " -> ");
+  if (!runs) text += steps.empty() ? "no workflow fires" : " -> no workflow fires";
+  return fmt::format("{}: {}", what, text);
 }
 
 }  // namespace lockstep::coord

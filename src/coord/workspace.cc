@@ -21,9 +21,9 @@ const T* FindByName(const std::vector<T>& items, std::string_view name) {
 
 void ReadVersion(const yaml::Node& node, FieldReader& reader) {
   if (node.IsScalar() && node.value == "1") return;
-  reader.Error(node.mark, fmt::format("unsupported version {}; the only version is 1",
-                                      node.IsScalar() ? "'" + SanitizedName(node.value) + "'"
-                                                      : std::string(DescribeKind(node))));
+  std::string found = node.IsScalar() ? fmt::format("'{}'", SanitizedName(node.value))
+                                      : std::string(DescribeKind(node));
+  reader.Error(node.mark, fmt::format("unsupported version {}; the only version is 1", found));
 }
 
 }  // namespace

@@ -78,7 +78,7 @@ TEST_F(RolloutTest, AChangeFlowsThroughSyncAndEveryRepositoryInOrder) {
   EXPECT_NE(w_.Serving("api"), api_before);
   EXPECT_EQ(w_.Serving("web"), web_before);  // same content: the same release
   json rollout = w_.Rollout(2);
-  EXPECT_EQ(rollout["strategy"], "api changed: sync -> infra -> web") << rollout.dump(2);
+  EXPECT_EQ(rollout["strategy"], "api changed: api -> sync -> infra -> web") << rollout.dump(2);
 
   CommandOutput list = w_.Lockstep({"rollouts"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
@@ -189,6 +189,7 @@ TEST_F(RolloutTest, RolloutsOfOneEnvironmentRunOneAfterTheOther) {
   w_.WriteWorkspace("", {{"GATE", gate.string()}});
   Up(0, {"--no-wait"});
   ASSERT_TRUE(w_.WaitForState(1, "running"));
+  w_.CommitApi("two");
   Up(0, {"--no-wait"});
   json second = w_.Rollout(2);
   EXPECT_EQ(second["state"], "queued") << second.dump(2);
@@ -199,6 +200,9 @@ TEST_F(RolloutTest, RolloutsOfOneEnvironmentRunOneAfterTheOther) {
   json first = w_.Rollout(1);
   second = w_.Rollout(2);
   EXPECT_GE(second.value("started_at", ""), first.value("finished_at", ""));
+  // The second was planned again when its turn came: only what the first left to do.
+  EXPECT_EQ(second["strategy"], "api changed: api -> sync -> infra -> web");
+  EXPECT_EQ(w_.ApiMessage(), "two");
 }
 
 TEST_F(RolloutTest, AnEnvironmentThatNeedsApprovalWaitsForADecision) {
@@ -255,8 +259,8 @@ TEST_F(RolloutTest, BadWorkspacesAndRequestsChangeNothing) {
   http::ClientResponse no_token =
       w_.server.Api("POST", "/api/v1/rollouts", "{}", std::string("wrong"));
   EXPECT_EQ(no_token.status, 401);
-  http::ClientResponse bad = w_.server.Api("POST", "/api/v1/rollouts", "{\"environment\": 3}",
-                                              w_.server.admin_token());
+  http::ClientResponse bad =
+      w_.server.Api("POST", "/api/v1/rollouts", "{\"environment\": 3}", w_.server.admin_token());
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_NE(bad.body.find("request_id"), std::string::npos) << bad.body;
 }

@@ -41,16 +41,15 @@ Actions:
       Steps:
         - Run: "! grep -q fail-infra api/src/message.txt"
         - Run: |
-            mkdir -p out
-            cat > out/lockstep.release.yaml <<EOF
+            message=$(cat api/src/message.txt)
+            cat > lockstep.release.yaml <<EOF
             handlers:
-              - { name: main, command: ["$HANDLER", "--message", "$(cat api/src/message.txt)"]
-}
+              - { name: main, command: ["$HANDLER", "--message", "$message"] }
             EOF
     Outputs:
       Artifacts:
         - Name: bundle
-          Files: ["out/**/*"]
+          Files: [lockstep.release.yaml]
   Deploy:
     Identifier: lockstep/deploy@v1
     DependsOn: [Package]
@@ -74,11 +73,10 @@ Actions:
       Steps:
         - Run: if [ -n "$GATE" ]; then while [ ! -f "$GATE" ]; do sleep 0.05; done; fi
         - Run: "! grep -q fail-web index.html"
-        - Run: mkdir -p site && cp index.html site/
     Outputs:
       Artifacts:
         - Name: site
-          Files: ["site/**/*"]
+          Files: [index.html]
   Deploy:
     Identifier: lockstep/deploy@v1
     DependsOn: [Package]
@@ -88,29 +86,30 @@ Actions:
       Service: web
 )yaml";
 
-            }  // namespace
+}  // namespace
 
-            RolloutWorkspace::RolloutWorkspace()
-                : server(root.path(), {"--poll-interval", "0", "--warm-window", "1m"}) {
-              api.Write("src/message.txt", "one\n");
-              api.Write(".codecatalyst/workflows/api-ci.yaml", kApiWorkflow);
-              api.Commit("api one");
-              infra.Write("README.md", "the infrastructure\n");
-              infra.Write(".codecatalyst/workflows/deploy-api.yaml", kInfraWorkflow);
-              infra.Commit("infrastructure");
-              web.Write("index.html", "<h1>welcome</h1>\n");
-              web.Write(".codecatalyst/workflows/deploy-web.yaml", kWebWorkflow);
-              web.Commit("web one");
-              WriteWorkspace();
-            }
+RolloutWorkspace::RolloutWorkspace()
+    : server(root.path(), {"--poll-interval", "0", "--warm-window", "1m"}) {
+  api.Write("src/message.txt", "one\n");
+  api.Write(".codecatalyst/workflows/api-ci.yaml", kApiWorkflow);
+  api.Commit("api one");
+  infra.Write("README.md", "the infrastructure\n");
+  infra.Write(".codecatalyst/workflows/deploy-api.yaml", kInfraWorkflow);
+  infra.Commit("infrastructure");
+  web.Write("index.html", "<h1>welcome</h1>\n");
+  web.Write(".codecatalyst/workflows/deploy-web.yaml", kWebWorkflow);
+  web.Commit("web one");
+  WriteWorkspace();
+}
 
-            void RolloutWorkspace::WriteWorkspace(
-                const std::string& environment,
-                const std::vector<std::pair<std::string, std::string>>& variables) {
-              std::string extra;
-              for (const auto& [name, value] : variables)
-                extra += fmt::format(", {}: \"{}\"", name, value);
-              root.Write("lockstep.yaml", fmt::format(R"(version: 1
+void RolloutWorkspace::WriteWorkspace(
+    const std::string& environment,
+    const std::vector<std::pair<std::string, std::string>>& variables) {
+  std::string extra;
+  for (const auto& [name, value] : variables) extra += fmt::format(", {}: \"{}\"", name, value);
+  root.Write(
+      "lockstep.yaml",
+      fmt::format(R"(version: 1
 name: three
 repositories:
   api: {{ path: "{}", branch: main }}
@@ -127,54 +126,53 @@ services:
 environments:
   local: {{ {}{}variables: {{ HANDLER: "{}"{} }} }}
 integration_tests:
-  - {{ name: api answers, path: /api/, expect_status: 200 }}
-  - {{ name: page, path: /index.html, expect_status: 200, expect_body: welcome }}
+  deadline: 5s
+  tests:
+    - {{ name: api answers, path: /api/, expect_status: 200 }}
+    - {{ name: page, path: /index.html, expect_status: 200, expect_body: welcome }}
 )",
-                                                      api.path().string(), infra.path().string(),
-                                                      web.path().string(), environment,
-                                                      environment.empty() ? "" : ", ",
-                                                      LOCKSTEP_TEST_HANDLER, extra));
-            }
+                  api.path().string(), infra.path().string(), web.path().string(), environment,
+                  environment.empty() ? "" : ", ", LOCKSTEP_TEST_HANDLER, extra));
+}
 
-            std::string RolloutWorkspace::CommitApi(const std::string& message) {
-              api.Write("src/message.txt", message + "\n");
-              return api.Commit("api " + message);
-            }
+std::string RolloutWorkspace::CommitApi(const std::string& message) {
+  api.Write("src/message.txt", message + "\n");
+  return api.Commit("api " + message);
+}
 
-            std::string RolloutWorkspace::CommitWeb(const std::string& page) {
-              web.Write("index.html", page + "\n");
-              return web.Commit("web " + page);
-            }
+std::string RolloutWorkspace::CommitWeb(const std::string& page) {
+  web.Write("index.html", page + "\n");
+  return web.Commit("web " + page);
+}
 
-            json RolloutWorkspace::Rollout(int64_t id) const {
-              http::ClientResponse response =
-                  server.Api("GET", fmt::format("/api/v1/rollouts/{}", id));
-              if (response.status != 200) return nullptr;
-              return json::parse(response.body, nullptr, false);
-            }
+json RolloutWorkspace::Rollout(int64_t id) const {
+  http::ClientResponse response = server.Api("GET", fmt::format("/api/v1/rollouts/{}", id));
+  if (response.status != 200) return nullptr;
+  return json::parse(response.body, nullptr, false);
+}
 
-            bool RolloutWorkspace::WaitForState(int64_t id, const std::string& state,
-                                                std::chrono::milliseconds timeout) const {
-              return WaitUntil(
-                  [&] {
-                    json rollout = Rollout(id);
-                    return rollout.is_object() && rollout.value("state", "") == state;
-                  },
-                  timeout);
-            }
+bool RolloutWorkspace::WaitForState(int64_t id, const std::string& state,
+                                    std::chrono::milliseconds timeout) const {
+  return WaitUntil(
+      [&] {
+        json rollout = Rollout(id);
+        return rollout.is_object() && rollout.value("state", "") == state;
+      },
+      timeout);
+}
 
-            std::string RolloutWorkspace::Serving(const std::string& service) const {
-              http::ClientResponse response = server.Api("GET", "/api/v1/services/" + service);
-              if (response.status != 200) return "";
-              json body = json::parse(response.body, nullptr, false);
-              return body.is_object() ? body.value("release", "") : "";
-            }
+std::string RolloutWorkspace::Serving(const std::string& service) const {
+  http::ClientResponse response = server.Api("GET", "/api/v1/services/" + service);
+  if (response.status != 200) return "";
+  json body = json::parse(response.body, nullptr, false);
+  return body.is_object() ? body.value("release", "") : "";
+}
 
-            std::string RolloutWorkspace::ApiMessage() const {
-              http::ClientResponse response = server.Gateway("GET", "/api/");
-              if (response.status != 200) return "";
-              json body = json::parse(response.body, nullptr, false);
-              return body.is_object() ? body.value("message", "") : "";
-            }
+std::string RolloutWorkspace::ApiMessage() const {
+  http::ClientResponse response = server.Gateway("GET", "/api/");
+  if (response.status != 200) return "";
+  json body = json::parse(response.body, nullptr, false);
+  return body.is_object() ? body.value("message", "") : "";
+}
 
-            }  // namespace lockstep::testing
+}  // namespace lockstep::testing

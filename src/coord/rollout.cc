@@ -214,6 +214,16 @@ class Execution {
       if (!synced) return synced.error().message();
       if (!synced->empty()) commit = *synced;
     }
+    if (!repository.syncs_in.empty() && commit == repository.commit) {
+      // Nothing new to commit: the synced code is already in the branch (a sync made it, maybe
+      // after this plan was made), so the runs take the branch's head.
+      Result<git::Repository> opened = git::Repository::Open(repository.path);
+      if (!opened) return opened.error().message();
+      Result<std::string> head =
+          opened->ResolveCommit(repository.branch.empty() ? "HEAD" : repository.branch);
+      if (!head) return head.error().message();
+      commit = *head;
+    }
     {
       std::lock_guard lock(commits_mutex_);
       good_commits_[repository.name] = commit;
@@ -459,6 +469,19 @@ Result<store::RolloutId> CreateRollout(store::CoordStore& store, const Plan& pla
                               .plan_json = PlanToJson(plan)});
 }
 
+// The plan for `environment` now, from its last good commits.
+static Result<Plan> Replan(const RolloutContext& context, const Workspace& workspace,
+                           const std::string& environment) {
+  Result<std::map<std::string, std::string>> last_good =
+      context.store->LastGoodCommits(environment);
+  if (!last_good) return std::unexpected(last_good.error());
+  return MakePlan({.workspace = &workspace,
+                   .environment = environment,
+                   .last_good = std::move(*last_good),
+                   .baseline = {},
+                   .mirrors_dir = context.state_directory / "mirrors"});
+}
+
 Result<RolloutState> ExecuteRollout(const RolloutContext& context, store::RolloutId id) {
   Result<store::RolloutRecord> record = context.store->GetRollout(id);
   if (!record) return std::unexpected(record.error());
@@ -470,6 +493,26 @@ Result<RolloutState> ExecuteRollout(const RolloutContext& context, store::Rollou
   if (!*next) return record->state;
   Result<Plan> plan = PlanFromJson(record->plan_json);
   Result<Workspace> workspace = ReadWorkspaceFile(context.workspace_file);
+  if (plan && workspace && !record->started_at) {
+    // Planned again when its turn comes: a rollout that waited for another carries out what
+    // is left after it, from the commits that one made good.
+    Result<Plan> fresh = Replan(context, *workspace, record->environment);
+    if (!fresh) {
+      plan = std::unexpected(fresh.error());
+    } else {
+      if (Result<void> set = context.store->SetPlan(id, fresh->strategy, PlanToJson(*fresh));
+          !set) {
+        return std::unexpected(set.error());
+      }
+      plan = std::move(fresh);
+      if (plan->empty()) {
+        Result<void> finished = context.store->FinishRollout(id, RolloutState::kSucceeded, "",
+                                                             std::map<std::string, std::string>{});
+        if (!finished) return std::unexpected(finished.error());
+        return RolloutState::kSucceeded;
+      }
+    }
+  }
   std::string refused = !plan        ? "its plan cannot be read: " + plan.error().message()
                         : !workspace ? workspace.error().message()
                                      : "";

@@ -98,6 +98,9 @@ class CoordStore {
   // Moves the rollout to `state` (not a final one) owned by `owner`; sets started_at the first
   // time it runs. kInvalidArgument when it is already final.
   virtual Result<void> SetRolloutState(RolloutId id, RolloutState state, const Owner& owner) = 0;
+  // Replaces the plan of a rollout that has not started (planned again when its turn came).
+  virtual Result<void> SetPlan(RolloutId id, std::string_view strategy,
+                               std::string_view plan_json) = 0;
   // Records the baseline unless one is recorded already (a resumed rollout keeps the first).
   virtual Result<void> SetBaseline(RolloutId id,
                                    const std::map<std::string, std::string>& baseline) = 0;

@@ -154,6 +154,21 @@ class SqliteCoordStore final : public CoordStore {
     });
   }
 
+  Result<void> SetPlan(RolloutId id, std::string_view strategy,
+                       std::string_view plan_json) override {
+    return Write<void>("replace a rollout's plan", [&]() -> Result<void> {
+      Result<int64_t> updated = db_.Execute(
+          "UPDATE rollouts SET strategy = ?2, plan_json = ?3 WHERE id = ?1 AND started_at IS NULL",
+          id, strategy, plan_json);
+      if (!updated) return std::unexpected(updated.error());
+      if (*updated == 0) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("rollout {} has started; its plan stays", id));
+      }
+      return {};
+    });
+  }
+
   Result<void> SetBaseline(RolloutId id,
                            const std::map<std::string, std::string>& baseline) override {
     return Write<void>("record a rollout's baseline", [&]() -> Result<void> {

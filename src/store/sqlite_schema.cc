@@ -239,7 +239,7 @@ CREATE TABLE last_good_commits (
 )sql";
 
 constexpr std::array<std::string_view, 3> kMigrations = {kSchemaVersion1, kSchemaVersion2,
-                                                            kSchemaVersion3};
+                                                         kSchemaVersion3};
 
 // How long a statement waits for another process's lock before failing with "database is
 // locked". Writes are short, so this is only reached when something is stuck.

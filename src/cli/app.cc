@@ -44,10 +44,10 @@ int Main(int argc, char** argv) {
       ->default_str("warn");
 
   std::function<int()> action;
-  const CommandSpec commands[] = {ValidateCommand(), RunCommand(),      RunsCommand(),
-                                  LogsCommand(),     TriggersCommand(), SyncCommand(),
-                                  VerifyCommand(),   ServeCommand(),    DeployCommand(),
-                                  RollbackCommand(), StatusCommand(),   ReleasesCommand()};
+  const CommandSpec commands[] = {
+      ValidateCommand(), RunCommand(),      RunsCommand(),  LogsCommand(),   TriggersCommand(),
+      SyncCommand(),     VerifyCommand(),   ServeCommand(), DeployCommand(), RollbackCommand(),
+      StatusCommand(),   ReleasesCommand(), AuditCommand()};
   for (const CommandSpec& command : commands) {
     CLI::App* sub = app.add_subcommand(std::string(command.name), std::string(command.summary));
     auto run = command.add(*sub, global);

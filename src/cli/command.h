@@ -45,5 +45,6 @@ CommandSpec DeployCommand();
 CommandSpec RollbackCommand();
 CommandSpec StatusCommand();
 CommandSpec ReleasesCommand();
+CommandSpec AuditCommand();
 
 }  // namespace lockstep::cli

@@ -194,7 +194,41 @@ CREATE TABLE service_events (
 CREATE INDEX service_events_by_service ON service_events (service, id);
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kSchemaVersion1, kSchemaVersion2};
+// The audit chain (audit_store.h; version 3 on the branch that added it). Notes on the
+// choices:
+// - seq is the rowid and is given by the appender (last seq + 1, read in the same write
+//   transaction), not AUTOINCREMENT: a gap or a duplicate must be impossible, not skipped.
+// - time_ms is integer milliseconds since the epoch, UTC, as elsewhere; the canonical form
+//   spells it out as text. Appenders keep it non-decreasing along seq, so the index on it
+//   finds "since TIME" without a scan.
+// - details holds the canonical JSON text exactly as hashed; nothing rewrites it.
+// - The triggers make the table append-only for every program that goes through SQLite
+//   without dropping them first: a record edited or removed by mistake is refused, one edited
+//   on purpose is what `lockstep audit verify` finds.
+constexpr std::string_view kAuditSchema = R"sql(
+CREATE TABLE audit_records (
+  seq INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_records_by_time ON audit_records (time_ms);
+CREATE TRIGGER audit_records_no_update BEFORE UPDATE ON audit_records
+BEGIN
+  SELECT RAISE(ABORT, 'audit records are append-only');
+END;
+CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records
+BEGIN
+  SELECT RAISE(ABORT, 'audit records are append-only');
+END;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kSchemaVersion1, kSchemaVersion2,
+                                                         kAuditSchema};
 
 // How long a statement waits for another process's lock before failing with "database is
 // locked". Writes are short, so this is only reached when something is stuck.

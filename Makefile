@@ -4,7 +4,7 @@
 
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test release debug bench bench-engine bench-sync bench-gateway fuzz format clean
+.PHONY: demo test release debug bench bench-engine bench-sync bench-gateway bench-audit fuzz format clean
 
 demo: release
 	scripts/demo
@@ -27,6 +27,7 @@ bench: release
 	bench/changes.sh
 	bench/sync.sh
 	bench/gateway.sh
+	bench/audit.sh
 
 bench-engine: release
 	scripts/bootstrap bench
@@ -39,6 +40,10 @@ bench-sync: release
 bench-gateway: release
 	scripts/bootstrap bench
 	bench/gateway.sh
+
+bench-audit: release
+	scripts/bootstrap bench
+	bench/audit.sh
 
 fuzz:
 	scripts/bootstrap fuzz

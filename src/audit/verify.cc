@@ -121,22 +121,23 @@ class Verifier {
       return false;
     }
     if (*got) ++report_.file_records;
-    std::string canonical = CanonicalText(row);
+    canonical_.clear();
+    AppendCanonicalText(row, canonical_);
     std::optional<ParsedLine> parsed;
     if (*got && complete) {
       if (Result<ParsedLine> split = ParseLine(line)) parsed = *split;
     }
     // The common case: both copies hold the same text, so one hash checks both.
     if (parsed && parsed->hash == row.hash &&
-        parsed->body == std::string_view(canonical).substr(0, canonical.size() - 1)) {
-      std::string hash = HashCanonical(canonical);
-      if (hash == row.hash && !PlaceProblem(row.seq, row.prev_hash, position, prev_)) {
-        prev_ = std::move(hash);
+        parsed->body == std::string_view(canonical_).substr(0, canonical_.size() - 1)) {
+      if (hasher_.Hash(canonical_) == row.hash &&
+          !PlaceProblem(row.seq, row.prev_hash, position, prev_)) {
+        prev_ = row.hash;
         report_.records = position;
         return true;
       }
     }
-    Diagnose(row, canonical, *got ? std::optional(line) : std::nullopt, complete, position);
+    Diagnose(row, canonical_, *got ? std::optional(line) : std::nullopt, complete, position);
     return false;
   }
 
@@ -225,6 +226,8 @@ class Verifier {
   bool file_exists_;
   int64_t store_last_;
   std::string prev_ = std::string(kGenesisHash);
+  std::string canonical_;  // the current row's canonical form, its storage reused
+  CanonicalHasher hasher_;
   AuditVerifyReport report_;
   std::optional<Error> failure_;
 };

@@ -4,7 +4,7 @@
 
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test release debug bench bench-engine bench-sync bench-gateway bench-plan fuzz format clean
+.PHONY: demo test release debug bench bench-engine bench-sync bench-gateway bench-plan bench-audit fuzz format clean
 
 demo: release
 	scripts/demo
@@ -28,6 +28,7 @@ bench: release
 	bench/sync.sh
 	bench/gateway.sh
 	bench/plan.sh
+	bench/audit.sh
 
 bench-engine: release
 	scripts/bootstrap bench
@@ -44,6 +45,10 @@ bench-gateway: release
 bench-plan: release
 	scripts/bootstrap bench
 	bench/plan.sh
+
+bench-audit: release
+	scripts/bootstrap bench
+	bench/audit.sh
 
 fuzz:
 	scripts/bootstrap fuzz

@@ -34,6 +34,11 @@ Sha256Digest Sha256::Finish() {
   return digest;
 }
 
+void Sha256::Reset() {
+  // A null type keeps the digest already set up, without fetching it again.
+  EVP_DigestInit_ex(state_->context, nullptr, nullptr);
+}
+
 std::string ToHex(std::span<const uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

@@ -45,10 +45,10 @@ int Main(int argc, char** argv) {
 
   std::function<int()> action;
   const CommandSpec commands[] = {
-      ValidateCommand(), RunCommand(),      RunsCommand(),   LogsCommand(),   TriggersCommand(),
-      SyncCommand(),     VerifyCommand(),   ServeCommand(),  DeployCommand(), RollbackCommand(),
-      StatusCommand(),   ReleasesCommand(), PlanCommand(),   UpCommand(),     RolloutsCommand(),
-      RolloutCommand(),  ApproveCommand(),  RejectCommand(), TriggerCommand()};
+      ValidateCommand(), RunCommand(),      RunsCommand(),   LogsCommand(),    TriggersCommand(),
+      SyncCommand(),     VerifyCommand(),   ServeCommand(),  DeployCommand(),  RollbackCommand(),
+      StatusCommand(),   ReleasesCommand(), PlanCommand(),   UpCommand(),      RolloutsCommand(),
+      RolloutCommand(),  ApproveCommand(),  RejectCommand(), TriggerCommand(), AuditCommand()};
   for (const CommandSpec& command : commands) {
     CLI::App* sub = app.add_subcommand(std::string(command.name), std::string(command.summary));
     auto run = command.add(*sub, global);

@@ -52,5 +52,6 @@ CommandSpec RolloutCommand();
 CommandSpec ApproveCommand();
 CommandSpec RejectCommand();
 CommandSpec TriggerCommand();
+CommandSpec AuditCommand();
 
 }  // namespace lockstep::cli

@@ -146,6 +146,13 @@ std::string SqliteStatement::Text(int column) const {
                      static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
 }
 
+std::string_view SqliteStatement::TextView(int column) const {
+  const unsigned char* text = sqlite3_column_text(statement_, column);
+  if (text == nullptr) return {};
+  return std::string_view(reinterpret_cast<const char*>(text),
+                          static_cast<size_t>(sqlite3_column_bytes(statement_, column)));
+}
+
 Result<SqliteDatabase> SqliteDatabase::Open(const std::filesystem::path& path) {
   sqlite3* db = nullptr;
   // SQLITE_OPEN_NOMUTEX: the store serializes use of the connection with its own mutex, so

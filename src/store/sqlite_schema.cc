@@ -194,9 +194,42 @@ CREATE TABLE service_events (
 CREATE INDEX service_events_by_service ON service_events (service, id);
 )sql";
 
-// Version 3: coordination. Rollouts with the plan they carry out, their steps, what served
+// The audit chain (version 3; audit_store.h). Notes on the
+// choices:
+// - seq is the rowid and is given by the appender (last seq + 1, read in the same write
+//   transaction), not AUTOINCREMENT: a gap or a duplicate must be impossible, not skipped.
+// - time_ms is integer milliseconds since the epoch, UTC, as elsewhere; the canonical form
+//   spells it out as text. Appenders keep it non-decreasing along seq, so the index on it
+//   finds "since TIME" without a scan.
+// - details holds the canonical JSON text exactly as hashed; nothing rewrites it.
+// - The triggers make the table append-only for every program that goes through SQLite
+//   without dropping them first: a record edited or removed by mistake is refused, one edited
+//   on purpose is what `lockstep audit verify` finds.
+constexpr std::string_view kAuditSchema = R"sql(
+CREATE TABLE audit_records (
+  seq INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_records_by_time ON audit_records (time_ms);
+CREATE TRIGGER audit_records_no_update BEFORE UPDATE ON audit_records
+BEGIN
+  SELECT RAISE(ABORT, 'audit records are append-only');
+END;
+CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records
+BEGIN
+  SELECT RAISE(ABORT, 'audit records are append-only');
+END;
+)sql";
+
+// Coordination (version 4). Rollouts with the plan they carry out, their steps, what served
 // before each (its baseline), and each environment's last good commit per repository.
-constexpr std::string_view kSchemaVersion3 = R"sql(
+constexpr std::string_view kCoordSchema = R"sql(
 CREATE TABLE rollouts (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   environment TEXT NOT NULL,
@@ -238,8 +271,8 @@ CREATE TABLE last_good_commits (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kSchemaVersion1, kSchemaVersion2,
-                                                         kSchemaVersion3};
+constexpr std::array<std::string_view, 4> kMigrations = {kSchemaVersion1, kSchemaVersion2,
+                                                         kAuditSchema, kCoordSchema};
 
 // How long a statement waits for another process's lock before failing with "database is
 // locked". Writes are short, so this is only reached when something is stuck.

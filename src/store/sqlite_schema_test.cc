@@ -1,5 +1,6 @@
 #include "store/sqlite_schema.h"
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,14 +59,15 @@ class SqliteSchemaTest : public ::testing::Test {
 
 TEST_F(SqliteSchemaTest, NewStoreGetsCurrentSchema) {
   ASSERT_TRUE(OpenSqliteStore(path_).has_value());
-  EXPECT_EQ(SqliteSchemaVersion(), 2);
+  EXPECT_EQ(SqliteSchemaVersion(), 4);
   EXPECT_EQ(QueryInt("PRAGMA user_version"), SqliteSchemaVersion());
   EXPECT_EQ(QueryInt("PRAGMA application_id"), kApplicationId);
   EXPECT_EQ(JournalMode(), "wal");
   EXPECT_EQ(Tables(), (std::vector<std::string>{
-                          "actions", "artifacts", "attempts", "deployment_candidates",
-                          "deployments", "handler_processes", "releases", "runs", "service_events",
-                          "services", "sqlite_sequence", "variables"}));
+                          "actions", "artifacts", "attempts", "audit_records",
+                          "deployment_candidates", "deployments", "handler_processes",
+                          "last_good_commits", "releases", "rollout_steps", "rollouts", "runs",
+                          "service_events", "services", "sqlite_sequence", "variables"}));
 }
 
 TEST_F(SqliteSchemaTest, AppliesOnlyTheMissingMigrations) {
@@ -130,7 +132,8 @@ TEST_F(SqliteSchemaTest, RefusesStoreFromNewerLockstep) {
   EXPECT_EQ(store.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(store.error().message(),
             "state store " + path_.string() +
-                " was written by a newer lockstep (schema 7, this build knows 2)");
+                fmt::format(" was written by a newer lockstep (schema 7, this build knows {})",
+                            SqliteSchemaVersion()));
 }
 
 TEST_F(SqliteSchemaTest, RefusesFileThatIsNotSqlite) {

@@ -5,6 +5,7 @@
 // workflow of another repository.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -41,6 +42,25 @@ class RolloutTest : public ::testing::Test {
                       step.value("state", ""));
     }
     return lines;
+  }
+
+  // The actions of the audit chain, in order, as "action subject" lines; the chain verifies.
+  std::vector<std::string> AuditActions() {
+    CommandOutput verify = w_.Lockstep({"audit", "verify"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+    CommandOutput log = w_.Lockstep({"audit", "log", "--limit", "1000", "--json"});
+    EXPECT_EQ(log.exit_code, 0) << log.err;
+    std::vector<std::string> actions;
+    json records = json::parse(log.out, nullptr, false);
+    if (!records.is_array()) return actions;
+    for (const json& record : records) {
+      actions.push_back(record.value("action", "") + " " + record.value("subject", ""));
+    }
+    return actions;
+  }
+
+  static bool Has(const std::vector<std::string>& lines, const std::string& line) {
+    return std::find(lines.begin(), lines.end(), line) != lines.end();
   }
 
   testing::RolloutWorkspace w_;
@@ -87,6 +107,16 @@ TEST_F(RolloutTest, AChangeFlowsThroughSyncAndEveryRepositoryInOrder) {
   EXPECT_EQ(tree.exit_code, 0) << tree.err;
   EXPECT_NE(tree.out.find("sync        api:src -> infra:api/src"), std::string::npos) << tree.out;
   EXPECT_NE(tree.out.find("└─"), std::string::npos) << tree.out;
+
+  // Every coordination action is in the audit chain, which verifies.
+  std::vector<std::string> actions = AuditActions();
+  for (const char* expected :
+       {"api.mutation /api/v1/rollouts", "rollout.requested local", "rollout.started local",
+        "sync api:src -> infra:api/src", "run.started infra/deploy-api",
+        "run.finished infra/deploy-api", "deployment api", "deployment web",
+        "integration 2 checks through the gateway", "rollout.finished local"}) {
+    EXPECT_TRUE(Has(actions, expected)) << expected;
+  }
 }
 
 TEST_F(RolloutTest, AFailureInTheLastRepositoryRollsBackEveryServiceTheRolloutDeployed) {
@@ -105,6 +135,9 @@ TEST_F(RolloutTest, AFailureInTheLastRepositoryRollsBackEveryServiceTheRolloutDe
   EXPECT_EQ(w_.ApiMessage(), "one");
   std::vector<std::string> steps = Steps(2);
   EXPECT_EQ(steps.back(), "rollback api succeeded") << failed.out;
+  std::vector<std::string> actions = AuditActions();
+  EXPECT_TRUE(Has(actions, "rollout.rolling_back local"));
+  EXPECT_TRUE(Has(actions, "rollback api"));  // the rollout's step and the runtime's deployment
 
   // The last good commits did not move: fixing the page carries the api change out again.
   w_.CommitWeb("<h1>welcome again</h1>");
@@ -182,6 +215,8 @@ TEST_F(RolloutTest, AServerKilledDuringARolloutRollsItBackWhenItStartsAgain) {
   for (const std::string& step : Steps(2)) {
     EXPECT_EQ(step.find(" running"), std::string::npos) << step;
   }
+  // The chain survived the crash and verifies.
+  EXPECT_TRUE(Has(AuditActions(), "rollout.finished local"));
 }
 
 TEST_F(RolloutTest, RolloutsOfOneEnvironmentRunOneAfterTheOther) {
@@ -227,6 +262,10 @@ TEST_F(RolloutTest, AnEnvironmentThatNeedsApprovalWaitsForADecision) {
   EXPECT_EQ(rollout["reason"], "rejected by bob: not today");
   EXPECT_EQ(w_.Serving("api"), api_before);
   // A decision is only for a rollout that waits for one.
+  std::vector<std::string> actions = AuditActions();
+  EXPECT_TRUE(Has(actions, "approval.requested environment local"));
+  EXPECT_TRUE(Has(actions, "approval.granted rollout 1"));
+  EXPECT_TRUE(Has(actions, "approval.rejected rollout 2"));
   CommandOutput twice = w_.Lockstep({"approve", "2"});
   EXPECT_EQ(twice.exit_code, 1);
   EXPECT_NE(twice.err.find("not awaiting approval"), std::string::npos) << twice.err;
@@ -263,6 +302,8 @@ TEST_F(RolloutTest, BadWorkspacesAndRequestsChangeNothing) {
       w_.server.Api("POST", "/api/v1/rollouts", "{\"environment\": 3}", w_.server.admin_token());
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_NE(bad.body.find("request_id"), std::string::npos) << bad.body;
+  std::vector<std::string> actions = AuditActions();
+  EXPECT_TRUE(Has(actions, "api.refused /api/v1/rollouts"));
 }
 
 TEST_F(RolloutTest, TheTriggerActionRunsAWorkflowOfAnotherRepositoryAndWaits) {

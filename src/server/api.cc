@@ -46,11 +46,43 @@ class Api {
     }
     auto dispatched = Dispatch(head, body);
     http::Response response = co_await std::move(dispatched);
+    if (head.method != "GET" && head.method != "HEAD") AuditMutation(head, body, response);
     auto responded = exchange.Respond(std::move(response));
     co_await std::move(responded);
   }
 
  private:
+  // Every request that would change something is in the audit chain, also a refused one:
+  // who (the body's actor; "anonymous" without a valid token), what, and the answer.
+  void AuditMutation(const http::RequestHead& head, const std::string& body,
+                     const http::Response& response) {
+    if (context_.audit == nullptr) return;
+    std::string actor = response.status == 401 ? "anonymous" : "api";
+    if (response.status != 401) {
+      json parsed = json::parse(body, nullptr, false);
+      if (parsed.is_object() && parsed.contains("actor") && parsed["actor"].is_string() &&
+          !parsed["actor"].get<std::string>().empty()) {
+        actor = parsed["actor"].get<std::string>();
+      }
+    }
+    nlohmann::json details = {
+        {"method", head.method}, {"status", response.status}, {"request_id", head.request_id}};
+    if (response.status >= 400) {
+      json error = json::parse(response.body, nullptr, false);
+      if (error.is_object() && error.contains("error")) {
+        details["message"] = error["error"].value("message", "");
+      }
+    }
+    Result<audit::AuditEntry> appended =
+        context_.audit->Append({.actor = actor,
+                                .action = response.status < 400 ? "api.mutation" : "api.refused",
+                                .subject = SplitTarget(head.target).path,
+                                .details = std::move(details)});
+    if (!appended) {
+      spdlog::error("request {}: audit: {}", head.request_id, appended.error().message());
+    }
+  }
+
   net::awaitable<http::Response> Dispatch(const http::RequestHead& head, const std::string& body) {
     const std::string& id = head.request_id;
     Target target = SplitTarget(head.target);

@@ -13,14 +13,16 @@
 //   /api/v1/plan and /api/v1/rollouts…               coordination (api_rollouts.h)
 //
 // Mutations need `Authorization: Bearer TOKEN` with the server's admin token (compared in
-// constant time); reads do not. A deploy or rollback answers when the deployment has finished:
-// 200 with the deployment (its state says whether it succeeded), or an error when the request
-// was refused before anything ran. Errors are http::JsonErrorBody with the request id; their
-// messages describe the request's problem and never the server's internals.
+// constant time); reads do not. Every mutation, refused or not, is in the audit chain. A deploy or
+// rollback answers when the deployment has finished: 200 with the deployment (its state says
+// whether it succeeded), or an error when the request was refused before anything ran. Errors are
+// http::JsonErrorBody with the request id; their messages describe the request's problem and never
+// the server's internals.
 #pragma once
 
 #include <string>
 
+#include "audit/audit_log.h"
 #include "http/exchange.h"
 #include "runtime/supervisor.h"
 #include "server/coordinator.h"
@@ -35,6 +37,7 @@ struct ApiContext {
   std::string gateway;  // "127.0.0.1:8080", for status
   int pid = 0;
   Coordinator* coordinator = nullptr;  // null: no workspace, coordination is refused
+  audit::AuditLog* audit = nullptr;    // where mutations and refusals are recorded
 };
 
 // The API's handler; `context` must outlive the server using it.

@@ -21,6 +21,8 @@
 #include "runtime/supervisor.h"
 #include "server/admin_token.h"
 #include "server/api.h"
+#include "server/audit_observer.h"
+#include "server/audited_runtime_store.h"
 #include "server/coordinator.h"
 #include "server/runtime_control.h"
 #include "store/coord_store.h"
@@ -81,9 +83,13 @@ Result<void> Serve(const ServeOptions& options) {
   if (!lock) return std::unexpected(lock.error());
   Result<std::string> token = LoadOrCreateAdminToken(state);
   if (!token) return std::unexpected(token.error());
-  Result<std::unique_ptr<store::RuntimeStore>> store =
+  Result<std::unique_ptr<store::RuntimeStore>> runtime_store =
       store::OpenSqliteRuntimeStore(state / "state.db");
-  if (!store) return std::unexpected(store.error());
+  if (!runtime_store) return std::unexpected(runtime_store.error());
+  Result<std::unique_ptr<audit::AuditLog>> audit = audit::AuditLog::Open(state);
+  if (!audit) return std::unexpected(audit.error());
+  // Every deployment that ends is audited on its way into the store.
+  AuditedRuntimeStore store(**runtime_store, **audit);
   ::signal(SIGPIPE, SIG_IGN);
 
   std::shared_ptr<spdlog::logger> access;
@@ -103,7 +109,7 @@ Result<void> Serve(const ServeOptions& options) {
   runtime::UpstreamPool pool(io);
   runtime::Gateway gateway(pool, runtime::ProxyOptions{});
   runtime::Supervisor supervisor(
-      io, **store, gateway,
+      io, store, gateway,
       runtime::SupervisorOptions{.state_directory = state,
                                  .warm_window = options.warm_window,
                                  .crash_loop_failures = options.crash_loop_failures,
@@ -120,7 +126,8 @@ Result<void> Serve(const ServeOptions& options) {
   Result<std::unique_ptr<store::CoordStore>> coord_store =
       store::OpenSqliteCoordStore(state / "state.db");
   if (!coord_store) return std::unexpected(coord_store.error());
-  SupervisorControl runtime_control(io, supervisor, **store);
+  SupervisorControl runtime_control(io, supervisor, store);
+  AuditObserver audit_observer(**audit);
   std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", error);
   Coordinator coordinator(
       CoordinatorOptions{.workspace_file = options.workspace_file,
@@ -129,14 +136,15 @@ Result<void> Serve(const ServeOptions& options) {
                          .gateway_url = "http://" + gateway_server.local_endpoint().ToString(),
                          .poll_interval = options.poll_interval,
                          .base_environment = HandlerBaseEnvironment()},
-      **coord_store, runtime_control, nullptr);
+      **coord_store, runtime_control, &audit_observer);
 
   ApiContext context{.supervisor = supervisor,
-                     .store = **store,
+                     .store = store,
                      .admin_token = *token,
                      .gateway = gateway_server.local_endpoint().ToString(),
                      .pid = ::getpid(),
-                     .coordinator = &coordinator};
+                     .coordinator = &coordinator,
+                     .audit = audit->get()};
   http::ServerOptions api_options;
   api_options.max_body_bytes = 1 << 20;
   api_options.access_log = AccessLog(access, "api");

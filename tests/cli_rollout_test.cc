@@ -334,5 +334,32 @@ Actions:
   EXPECT_NE(log.out.find("web/deploy-web: run 4 failed"), std::string::npos) << log.out;
 }
 
+// `lockstep serve` polls the repositories: an environment with `auto: true` gets a rollout
+// for each change; another one only shows the plan as pending.
+TEST(RolloutPollingTest, AChangeStartsARolloutInAnAutoEnvironmentAndIsPendingElsewhere) {
+  testing::RolloutWorkspace w("200ms");
+  w.WriteWorkspace("auto: true");
+  ASSERT_TRUE(w.server.Start()) << w.server.server_output();
+  ASSERT_TRUE(w.WaitForState(1, "succeeded")) << w.Rollout(1).dump(2) << w.server.server_output();
+  EXPECT_EQ(w.Rollout(1)["actor"], "lockstep (poll)");
+  EXPECT_EQ(w.ApiMessage(), "one");
+  w.CommitApi("two");
+  ASSERT_TRUE(w.WaitForState(2, "succeeded")) << w.Rollout(2).dump(2);
+  EXPECT_EQ(w.ApiMessage(), "two");
+
+  // Without `auto`, a change is only reported.
+  w.WriteWorkspace();
+  w.CommitApi("three");
+  json listed;
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    CommandOutput list = w.Lockstep({"rollouts", "--json"});
+    listed = json::parse(list.out, nullptr, false);
+    return listed.is_object() && !listed["pending"].empty();
+  })) << listed.dump(2);
+  EXPECT_EQ(listed["pending"][0]["strategy"], "api changed: api -> sync -> infra -> web");
+  EXPECT_EQ(listed["rollouts"].size(), 2u);
+  EXPECT_EQ(w.ApiMessage(), "two");
+}
+
 }  // namespace
 }  // namespace lockstep

@@ -88,8 +88,8 @@ Actions:
 
 }  // namespace
 
-RolloutWorkspace::RolloutWorkspace()
-    : server(root.path(), {"--poll-interval", "0", "--warm-window", "1m"}) {
+RolloutWorkspace::RolloutWorkspace(const std::string& poll_interval)
+    : server(root.path(), {"--poll-interval", poll_interval, "--warm-window", "1m"}) {
   api.Write("src/message.txt", "one\n");
   api.Write(".codecatalyst/workflows/api-ci.yaml", kApiWorkflow);
   api.Commit("api one");

@@ -26,7 +26,8 @@ namespace lockstep::testing {
 
 class RolloutWorkspace {
  public:
-  RolloutWorkspace();
+  // `poll_interval` is the server's --poll-interval ("0": it does not poll).
+  explicit RolloutWorkspace(const std::string& poll_interval = "0");
 
   // Rewrites lockstep.yaml; `environment` is the body of the environment `local` (YAML flow
   // mapping entries, e.g. "approval: required"), `variables` extra variables for every run.

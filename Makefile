@@ -4,7 +4,7 @@
 
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test release debug bench bench-engine bench-sync bench-gateway bench-plan bench-audit fuzz format clean
+.PHONY: demo test release debug bench bench-engine bench-sync bench-gateway bench-plan bench-audit bench-rollout fuzz format clean
 
 demo: release
 	scripts/demo
@@ -29,6 +29,7 @@ bench: release
 	bench/gateway.sh
 	bench/plan.sh
 	bench/audit.sh
+	bench/rollout.sh
 
 bench-engine: release
 	scripts/bootstrap bench
@@ -49,6 +50,10 @@ bench-plan: release
 bench-audit: release
 	scripts/bootstrap bench
 	bench/audit.sh
+
+bench-rollout: release
+	scripts/bootstrap bench
+	bench/rollout.sh
 
 fuzz:
 	scripts/bootstrap fuzz

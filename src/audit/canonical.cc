@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "base/json_string.h"
 #include "base/sha256.h"
 
 namespace lockstep::audit {
@@ -74,47 +75,6 @@ std::string FormatAuditTime(store::TimeMs time) {
   return text;
 }
 
-void EscapeJsonString(std::string_view text, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t plain = 0;  // start of the run of bytes copied as they are
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
-    out.append(text.substr(plain, i - plain));
-    plain = i + 1;
-    switch (byte) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[byte >> 4];
-        out += kHex[byte & 0xf];
-    }
-  }
-  out.append(text.substr(plain));
-  out += '"';
-}
-
 Result<std::string> CanonicalDetails(const nlohmann::json& details) {
   if (details.is_null()) return std::string("{}");
   if (!details.is_object()) {
@@ -144,11 +104,11 @@ void AppendCanonicalText(const store::AuditRow& row, std::string& text) {
   text += ",\"time\":\"";
   AppendAuditTime(row.time, text);
   text += "\",\"actor\":";
-  EscapeJsonString(row.actor, text);
+  AppendJsonString(row.actor, text);
   text += ",\"action\":";
-  EscapeJsonString(row.action, text);
+  AppendJsonString(row.action, text);
   text += ",\"subject\":";
-  EscapeJsonString(row.subject, text);
+  AppendJsonString(row.subject, text);
   text += ",\"details\":";
   text += row.details;
   text += kPrevOpen;

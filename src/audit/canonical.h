@@ -8,7 +8,7 @@
 //
 // - seq: decimal, from 1, no leading zeros.
 // - time: UTC, always with milliseconds and a Z.
-// - actor, action, subject: JSON strings (EscapeJsonString below).
+// - actor, action, subject: JSON strings (base/json_string.h).
 // - details: a JSON object, compact, keys sorted by their UTF-8 bytes at every level, strings
 //   escaped the same way, integers in decimal (nlohmann::json's dump()).
 // - prev: the hash of record N-1, or 64 zeros (kGenesisHash) for record 1.
@@ -37,12 +37,6 @@ inline constexpr std::string_view kGenesisHash =
 
 // `time` (milliseconds since the epoch, UTC) as "YYYY-MM-DDTHH:MM:SS.mmmZ".
 std::string FormatAuditTime(store::TimeMs time);
-
-// Appends `text` to `out` as a JSON string: `"` and `\` escaped with a backslash, U+0008,
-// U+0009, U+000A, U+000C, U+000D as \b \t \n \f \r, the other controls below U+0020 as
-// \u00xx (lower-case hex), every other byte as it is. `text` is valid UTF-8 (checked by the
-// caller), so the result is too; it never contains a raw line break.
-void EscapeJsonString(std::string_view text, std::string& out);
 
 // The canonical text of `details`: a JSON object (null counts as {}), compact, keys sorted.
 // kInvalidArgument when it is not an object or holds a string that is not valid UTF-8.

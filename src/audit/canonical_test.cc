@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "base/json_string.h"
+
 namespace lockstep::audit {
 namespace {
 
@@ -61,12 +63,12 @@ TEST(AuditCanonicalTest, EscapesStringsAsTheDetailsSerialiserDoes) {
   for (int byte = 1; byte < 0x80; ++byte) {
     std::string text = "a" + std::string(1, static_cast<char>(byte)) + "b";
     std::string ours;
-    EscapeJsonString(text, ours);
+    AppendJsonString(text, ours);
     EXPECT_EQ(ours, nlohmann::json(text).dump()) << "byte " << byte;
   }
   std::string text = std::string("\0", 1) + "é → ✓ 𝄞 \x7f";
   std::string ours;
-  EscapeJsonString(text, ours);
+  AppendJsonString(text, ours);
   EXPECT_EQ(ours, nlohmann::json(text).dump());
   EXPECT_EQ(ours, "\"\\u0000é → ✓ 𝄞 \x7f\"");
 }

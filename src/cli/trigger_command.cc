@@ -5,6 +5,8 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 
 #include "base/duration.h"
@@ -78,6 +80,21 @@ int Run(const TriggerFlags& flags) {
   if (!timeout)
     return fail(Error(timeout.error().code(), "--timeout: " + timeout.error().message()),
                 kExitUsage);
+  // The names reach a path (the log's) and messages: plain names only.
+  auto plain = [](std::string_view name) {
+    return !name.empty() && name.front() != '.' && name.front() != '-' &&
+           std::ranges::all_of(name, [](char c) {
+             return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+           });
+  };
+  if (!plain(flags.repository)) {
+    return fail(Error(ErrorCode::kInvalidArgument,
+                      fmt::format("'{}' is not a repository name", flags.repository)),
+                kExitUsage);
+  }
+  std::string workflow_label = flags.workflow;
+  std::ranges::replace_if(
+      workflow_label, [](char c) { return c == '/' || c == '\\'; }, '_');
   Result<fs::path> repository = FindRepository(flags.repository);
   if (!repository) return fail(repository.error(), kExitFailure);
   Result<fs::path> state = FindStateDirectory(fs::current_path());
@@ -85,7 +102,7 @@ int Run(const TriggerFlags& flags) {
   std::error_code error;
   fs::path executable = fs::read_symlink("/proc/self/exe", error);
   fs::path log = *state / "logs" / "triggers" /
-                 fmt::format("{}-{}-{}.log", flags.repository, flags.workflow, ::getpid());
+                 fmt::format("{}-{}-{}.log", flags.repository, workflow_label, ::getpid());
   fs::create_directories(log.parent_path(), error);
 
   if (flags.no_wait) {

@@ -4,35 +4,13 @@
 
 #include <algorithm>
 #include <charconv>
-#include <nlohmann/json.hpp>
 
 #include "base/strings.h"
 #include "coord/workspace_reader.h"
+#include "yaml/scalar_json.h"
 
 namespace lockstep::coord {
 namespace {
-
-// A YAML scalar as the JSON text an expect_json value is compared with: typed as YAML's core
-// schema types it (`42` a number, `"42"` a string, `true` a boolean, `null` null).
-std::string ScalarJson(const yaml::Node& node) {
-  using nlohmann::json;
-  if (node.IsNull()) return "null";
-  switch (node.scalar_type()) {
-    case yaml::ScalarType::kNull:
-      return "null";
-    case yaml::ScalarType::kBool:
-      return AsciiLower(node.value) == "true" ? "true" : "false";
-    case yaml::ScalarType::kInteger:
-    case yaml::ScalarType::kFloat: {
-      json number = json::parse(node.value, nullptr, /*allow_exceptions=*/false);
-      if (number.is_number()) return number.dump();
-      break;
-    }
-    case yaml::ScalarType::kString:
-      break;
-  }
-  return json(node.value).dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 class TestReader {
  public:
@@ -175,7 +153,7 @@ class TestReader {
     return check;
   }
 
-  // A mapping of scalars into `out`; with `as_json`, values as JSON text (ScalarJson).
+  // A mapping of scalars into `out`; with `as_json`, values as JSON text (yaml::ScalarAsJson).
   bool Pairs(const yaml::Node& item, std::string_view key, std::vector<engine::NameValue>& out,
              bool as_json) {
     const yaml::Node* node = item.Find(key);
@@ -189,7 +167,8 @@ class TestReader {
         fine = false;
         continue;
       }
-      out.emplace_back(entry.key.value, as_json ? ScalarJson(entry.value) : entry.value.value);
+      out.emplace_back(entry.key.value,
+                       as_json ? yaml::ScalarAsJson(entry.value) : entry.value.value);
     }
     return fine;
   }

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <nlohmann/json.hpp>
 
 #include "base/duration.h"
 #include "engine/step_script.h"
 #include "engine/substitute.h"
 #include "workflow/references.h"
+#include "yaml/scalar_json.h"
 
 namespace lockstep::engine {
 namespace {
@@ -111,30 +111,10 @@ class ConfigurationReader {
     return check;
   }
 
-  // A YAML scalar as JSON text, typed as YAML's core schema types it: `42` a number, `"42"`
-  // a string, `true` a boolean, `null` null.
+  // A YAML scalar as JSON text (yaml/scalar_json.h); a mapping or list is refused.
   Result<std::string> ScalarJson(const yaml::Node& node) {
-    using nlohmann::json;
-    if (node.IsNull()) return std::string("null");
-    if (!node.IsScalar()) return Problem("'ExpectJson' values must be scalars");
-    switch (node.scalar_type()) {
-      case yaml::ScalarType::kNull:
-        return std::string("null");
-      case yaml::ScalarType::kBool:
-        return std::string(node.value == "true" || node.value == "True" || node.value == "TRUE"
-                               ? "true"
-                               : "false");
-      case yaml::ScalarType::kInteger:
-      case yaml::ScalarType::kFloat: {
-        // YAML numbers JSON has no spelling for (0x1F, .inf) are compared as written.
-        json number = json::parse(node.value, nullptr, /*allow_exceptions=*/false);
-        if (number.is_number()) return number.dump();
-        break;
-      }
-      case yaml::ScalarType::kString:
-        break;
-    }
-    return json(node.value).dump(-1, ' ', false, json::error_handler_t::replace);
+    if (!node.IsNull() && !node.IsScalar()) return Problem("'ExpectJson' values must be scalars");
+    return yaml::ScalarAsJson(node);
   }
 
   Result<std::vector<NameValue>> Pairs(const yaml::Node& check, std::string_view key) {

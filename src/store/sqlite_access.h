@@ -49,6 +49,28 @@ Result<T> ReadLocked(std::mutex& mutex, std::string_view what, Body&& body) {
   return result;
 }
 
+// One connection and the mutex that guards it, with a store object's Write and Read: the base
+// of the SQLite store classes.
+class SqliteConnection {
+ protected:
+  explicit SqliteConnection(SqliteDatabase db) : db_(std::move(db)) {}
+
+  // Runs `body` in one write transaction under the mutex; commits when it succeeds, rolls
+  // back otherwise. Errors come back as "state store: <what>: <cause>".
+  template <class T, class Body>
+  Result<T> Write(std::string_view what, Body&& body) {
+    return WriteLocked<T>(mutex_, db_, what, std::forward<Body>(body));
+  }
+  // Runs `body` (reads only) under the mutex, with the same error wording.
+  template <class T, class Body>
+  Result<T> Read(std::string_view what, Body&& body) {
+    return ReadLocked<T>(mutex_, what, std::forward<Body>(body));
+  }
+
+  std::mutex mutex_;
+  SqliteDatabase db_;  // guarded by mutex_
+};
+
 // Steps `query` to its end, turning each row into a Record with `from_row` (which returns a
 // Result<Record>).
 template <class Record, class FromRow>

@@ -47,16 +47,16 @@ Result<std::optional<AuditRow>> SelectLast(SqliteDatabase& db) {
 
 // Thread-safe: one connection of its own, every call holds mutex_. Appends are BEGIN
 // IMMEDIATE transactions, so they are serialised with every other writer of the file.
-class SqliteAuditStore final : public AuditStore {
+class SqliteAuditStore final : public AuditStore, private SqliteConnection {
  public:
-  explicit SqliteAuditStore(SqliteDatabase db) : db_(std::move(db)) {}
+  explicit SqliteAuditStore(SqliteDatabase db) : SqliteConnection(std::move(db)) {}
 
   Result<AuditRow> AppendAuditRow(
       const std::function<Result<AuditRow>(const std::optional<AuditRow>& last)>& next) override {
     // The builder's own failure is passed on unchanged, not as a store error.
     std::optional<Error> refused;
-    Result<AuditRow> appended = WriteLocked<AuditRow>(
-        mutex_, db_, "cannot append an audit record", [&]() -> Result<AuditRow> {
+    Result<AuditRow> appended =
+        Write<AuditRow>("cannot append an audit record", [&]() -> Result<AuditRow> {
           Result<std::optional<AuditRow>> last = SelectLast(db_);
           if (!last) return std::unexpected(last.error());
           Result<AuditRow> row = next(*last);
@@ -82,13 +82,13 @@ class SqliteAuditStore final : public AuditStore {
   }
 
   Result<std::optional<AuditRow>> LastAuditRow() override {
-    return ReadLocked<std::optional<AuditRow>>(mutex_, "cannot read the audit chain",
-                                               [&] { return SelectLast(db_); });
+    return Read<std::optional<AuditRow>>("cannot read the audit chain",
+                                         [&] { return SelectLast(db_); });
   }
 
   Result<std::vector<AuditRow>> ListAuditRows(const AuditRowQuery& query) override {
-    return ReadLocked<std::vector<AuditRow>>(
-        mutex_, "cannot read the audit chain", [&]() -> Result<std::vector<AuditRow>> {
+    return Read<std::vector<AuditRow>>(
+        "cannot read the audit chain", [&]() -> Result<std::vector<AuditRow>> {
           std::string selected = fmt::format(
               "SELECT {} FROM audit_records WHERE seq > ?1 AND time_ms >= ?2 ORDER BY seq {} "
               "LIMIT ?3",
@@ -105,7 +105,7 @@ class SqliteAuditStore final : public AuditStore {
 
   Result<void> ScanAuditRows(int64_t first_seq, int64_t last_seq,
                              const std::function<bool(const AuditRow& row)>& visit) override {
-    return ReadLocked<void>(mutex_, "cannot read the audit chain", [&]() -> Result<void> {
+    return Read<void>("cannot read the audit chain", [&]() -> Result<void> {
       // One statement reads from one snapshot, however long the caller takes per row.
       Result<SqliteStatement> rows = db_.Query(
           fmt::format("SELECT {} FROM audit_records WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
@@ -122,10 +122,6 @@ class SqliteAuditStore final : public AuditStore {
       }
     });
   }
-
- private:
-  std::mutex mutex_;
-  SqliteDatabase db_;  // guarded by mutex_
 };
 
 }  // namespace

@@ -79,9 +79,9 @@ Result<RolloutRecord> LoadRollout(SqliteDatabase& db, RolloutId id) {
   return RolloutFromRow(*query);
 }
 
-class SqliteCoordStore final : public CoordStore {
+class SqliteCoordStore final : public CoordStore, private SqliteConnection {
  public:
-  explicit SqliteCoordStore(SqliteDatabase db) : db_(std::move(db)) {}
+  explicit SqliteCoordStore(SqliteDatabase db) : SqliteConnection(std::move(db)) {}
 
   Result<RolloutId> CreateRollout(const NewRollout& rollout) override {
     return Write<RolloutId>("create a rollout", [&]() -> Result<RolloutId> {
@@ -305,19 +305,6 @@ class SqliteCoordStore final : public CoordStore {
           }
         });
   }
-
- private:
-  template <class T, class Body>
-  Result<T> Write(std::string_view what, Body&& body) {
-    return WriteLocked<T>(mutex_, db_, what, std::forward<Body>(body));
-  }
-  template <class T, class Body>
-  Result<T> Read(std::string_view what, Body&& body) {
-    return ReadLocked<T>(mutex_, what, std::forward<Body>(body));
-  }
-
-  std::mutex mutex_;
-  SqliteDatabase db_;  // guarded by mutex_
 };
 
 }  // namespace

@@ -19,10 +19,10 @@
 
 namespace lockstep::store {
 
-class SqliteRuntimeStore final : public RuntimeStore {
+class SqliteRuntimeStore final : public RuntimeStore, private SqliteConnection {
  public:
   // Takes a connection that PrepareStore has set up.
-  explicit SqliteRuntimeStore(SqliteDatabase db) : db_(std::move(db)) {}
+  explicit SqliteRuntimeStore(SqliteDatabase db) : SqliteConnection(std::move(db)) {}
 
   Result<void> PutService(std::string_view name, std::string_view spec_json) override;
   Result<ServiceRecord> GetService(std::string_view name) override;
@@ -54,19 +54,6 @@ class SqliteRuntimeStore final : public RuntimeStore {
                               std::string_view message,
                               std::optional<DeploymentId> deployment) override;
   Result<std::vector<ServiceEvent>> ListEvents(std::string_view service, size_t limit) override;
-
- private:
-  template <class T, class Body>
-  Result<T> Write(std::string_view what, Body&& body) {
-    return WriteLocked<T>(mutex_, db_, what, std::forward<Body>(body));
-  }
-  template <class T, class Body>
-  Result<T> Read(std::string_view what, Body&& body) {
-    return ReadLocked<T>(mutex_, what, std::forward<Body>(body));
-  }
-
-  std::mutex mutex_;
-  SqliteDatabase db_;  // guarded by mutex_
 };
 
 // kNotFound "no such service" unless `service` is recorded. For the store's .cc files.

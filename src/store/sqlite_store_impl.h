@@ -16,10 +16,10 @@
 
 namespace lockstep::store {
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, private SqliteConnection {
  public:
   // Takes a connection that PrepareStore has set up.
-  explicit SqliteStore(SqliteDatabase db) : db_(std::move(db)) {}
+  explicit SqliteStore(SqliteDatabase db) : SqliteConnection(std::move(db)) {}
 
   Result<RunId> CreateRun(const NewRun& run) override;
   Result<Admission> Admit(RunId run) override;
@@ -46,31 +46,9 @@ class SqliteStore final : public Store {
   // Runs `sql` on the connection; tests use it to simulate a full disk
   // (PRAGMA max_page_count).
   Result<void> ExecuteForTesting(std::string_view sql);
-
- private:
-  // Runs `body` in one write transaction under the mutex; commits when it succeeds, rolls
-  // back otherwise. Errors come back as "state store: <what>: <cause>".
-  template <class T, class Body>
-  Result<T> Write(std::string_view what, Body&& body);
-  // Runs `body` (reads only) under the mutex, with the same error wording.
-  template <class T, class Body>
-  Result<T> Read(std::string_view what, Body&& body);
-
-  std::mutex mutex_;
-  SqliteDatabase db_;  // guarded by mutex_
 };
 
 // Reads a run; kNotFound "no such run" when there is none. For the store's .cc files.
 Result<RunRecord> LoadRun(SqliteDatabase& db, RunId id);
-
-template <class T, class Body>
-Result<T> SqliteStore::Write(std::string_view what, Body&& body) {
-  return WriteLocked<T>(mutex_, db_, what, std::forward<Body>(body));
-}
-
-template <class T, class Body>
-Result<T> SqliteStore::Read(std::string_view what, Body&& body) {
-  return ReadLocked<T>(mutex_, what, std::forward<Body>(body));
-}
 
 }  // namespace lockstep::store

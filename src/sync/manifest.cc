@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "base/file.h"
+#include "base/json_string.h"
 #include "base/sha256.h"
 #include "base/strings.h"
 
@@ -457,42 +458,7 @@ void AppendCanonicalString(std::string& out, const std::string& text) {
     out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
     return;
   }
-  out += '"';
-  // Runs of characters that need no escape are appended whole.
-  size_t start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text, start, i - start);
-    start = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    }
-  }
-  out.append(text, start, text.size() - start);
-  out += '"';
+  AppendJsonString(text, out);
 }
 
 }  // namespace

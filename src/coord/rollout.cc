@@ -493,9 +493,10 @@ Result<RolloutState> ExecuteRollout(const RolloutContext& context, store::Rollou
   if (!*next) return record->state;
   Result<Plan> plan = PlanFromJson(record->plan_json);
   Result<Workspace> workspace = ReadWorkspaceFile(context.workspace_file);
-  if (plan && workspace && !record->started_at) {
+  if (plan && workspace && !record->started_at && record->decided_by.empty()) {
     // Planned again when its turn comes: a rollout that waited for another carries out what
-    // is left after it, from the commits that one made good.
+    // is left after it, from the commits that one made good. An approved plan stays the one
+    // that was approved.
     Result<Plan> fresh = Replan(context, *workspace, record->environment);
     if (!fresh) {
       plan = std::unexpected(fresh.error());

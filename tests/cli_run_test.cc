@@ -120,6 +120,22 @@ TEST_F(CliRunTest, PlainOutputHasOneLinePerChangeAndASummaryTable) {
   EXPECT_NE(run.out.find("1 passed, 0 failed, 1 skipped"), std::string::npos) << run.out;
 }
 
+TEST_F(CliRunTest, RunsStartedAndEndedAreInTheAuditChain) {
+  Workflow("w.yaml", OneAction("Audited", "        - Run: exit 3"));
+  repo_.Commit("workflow");
+  EXPECT_EQ(Lockstep({"run", "Audited"}).exit_code, 1);
+  CommandOutput log = Lockstep({"audit", "log", "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  nlohmann::json records = nlohmann::json::parse(log.out);
+  ASSERT_EQ(records.size(), 2u) << log.out;
+  EXPECT_EQ(records[0]["action"], "run.started");
+  EXPECT_EQ(records[0]["subject"], "run 1");
+  EXPECT_EQ(records[0]["details"]["workflow"], "Audited");
+  EXPECT_EQ(records[1]["action"], "run.finished");
+  EXPECT_EQ(records[1]["details"]["state"], "failed");
+  EXPECT_EQ(Lockstep({"audit", "verify"}).exit_code, 0);
+}
+
 TEST_F(CliRunTest, FailedStepSkipsDependantsAndShowsTheLogTail) {
   Workflow("w.yaml", R"yaml(Name: Failing
 SchemaVersion: "1.0"

@@ -121,6 +121,21 @@ TEST_F(CliSyncTest, SyncThenVerifyIsClean) {
                                                 {"differences", json::array()}}));
 }
 
+TEST_F(CliSyncTest, EverySyncIsInTheAuditChain) {
+  source_.Write("app/a.txt", "a\n");
+  std::string commit = source_.Commit("first");
+  ASSERT_EQ(Lockstep({"sync", From("app"), "dest"}).exit_code, 0);
+  CommandOutput log = Lockstep({"audit", "log", "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  nlohmann::json records = nlohmann::json::parse(log.out);
+  ASSERT_EQ(records.size(), 1u) << log.out;
+  EXPECT_EQ(records[0]["action"], "sync");
+  EXPECT_EQ(records[0]["actor"], "ci");
+  EXPECT_EQ(records[0]["details"]["source_commit"], commit);
+  EXPECT_EQ(records[0]["details"]["manifest"], sync::ReadManifest(dest())->digest);
+  EXPECT_EQ(Lockstep({"audit", "verify"}).exit_code, 0);
+}
+
 TEST_F(CliSyncTest, JsonReportAndAnUpToDateSecondSync) {
   source_.Write("app/a.txt", "a\n");
   std::string first = source_.Commit("first");

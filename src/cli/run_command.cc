@@ -7,6 +7,8 @@
 
 #include "base/duration.h"
 #include "base/state_directory.h"
+#include "cli/api_client.h"
+#include "cli/audited_run.h"
 #include "cli/command.h"
 #include "cli/run_progress.h"
 #include "engine/executor.h"
@@ -116,7 +118,10 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   const char* term = std::getenv("TERM");
   bool board = ::isatty(fd) && !(term != nullptr && std::string_view(term) == "dumb");
   RunProgress progress(out, board, UseColor(global, fd));
-  auto summary = engine::RunWorkflow(request, progress);
+  std::error_code error;
+  AuditedRunObserver audited(progress, request.state_directory, ActorName(),
+                             std::filesystem::absolute(request.repository, error).string());
+  auto summary = engine::RunWorkflow(request, audited);
   if (!summary) {
     fmt::print(stderr, "lockstep: error: {}\n", summary.error().ToString());
     return kExitFailure;

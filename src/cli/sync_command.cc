@@ -10,6 +10,7 @@
 
 #include "base/state_directory.h"
 #include "cli/api_client.h"
+#include "cli/audited_run.h"
 #include "cli/command.h"
 #include "sync/staging.h"
 #include "sync/sync.h"
@@ -79,6 +80,18 @@ int RunSync(const SyncOptions& options) {
   }
 
   const sync::Manifest& manifest = report->manifest;
+  if (Result<fs::path> state = FindStateDirectory(fs::current_path())) {
+    std::error_code error;
+    RecordInAudit(*state, {.actor = request.actor,
+                           .action = "sync",
+                           .subject = fmt::format(
+                               "{}:{} -> {}", manifest.source_repository, manifest.source_path,
+                               fs::absolute(options.destination, error).string()),
+                           .details = {{"source_commit", manifest.commit},
+                                       {"manifest", manifest.digest},
+                                       {"kind", sync::SyncKindName(report->kind)},
+                                       {"commit", commit_id}}});
+  }
   if (!options.variables_file.empty()) {
     // For lockstep/sync@v1: its output variables, as lines a shell can source (hex only).
     std::ofstream out(options.variables_file, std::ios::trunc);

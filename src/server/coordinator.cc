@@ -39,17 +39,9 @@ void Coordinator::Stop() {
   }
   wake_.notify_all();
   if (poller_.joinable()) poller_.join();
-  std::vector<std::thread> threads;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& [id, thread] : running_) threads.push_back(std::move(thread));
-    running_.clear();
-    for (std::thread& thread : finished_) threads.push_back(std::move(thread));
-    finished_.clear();
-  }
-  for (std::thread& thread : threads) {
-    if (thread.joinable()) thread.join();
-  }
+  // Rollout threads see stopping_ between steps and stop their runs.
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return running_.empty(); });
 }
 
 Result<coord::Plan> Coordinator::MakePlan(const std::string& environment) {
@@ -118,18 +110,12 @@ std::vector<PendingPlan> Coordinator::Pending() const {
 }
 
 void Coordinator::Kick() {
-  std::vector<std::thread> done;
   std::lock_guard lock(mutex_);
+  StartReadyLocked();
+}
+
+void Coordinator::StartReadyLocked() {
   if (stopping_) return;
-  // Threads that ended are joined here, except the one calling (it is ending now).
-  for (std::thread& thread : finished_) {
-    if (thread.get_id() == std::this_thread::get_id()) {
-      done.push_back(std::move(thread));
-    } else if (thread.joinable()) {
-      thread.join();
-    }
-  }
-  finished_ = std::move(done);
   Result<std::vector<store::RolloutRecord>> unfinished = store_.UnfinishedRollouts();
   if (!unfinished) {
     spdlog::error("cannot list the rollouts: {}", unfinished.error().message());
@@ -140,7 +126,8 @@ void Coordinator::Kick() {
     Result<bool> next = store_.IsNextInEnvironment(rollout.id);
     if (!next || !*next) continue;
     store::RolloutId id = rollout.id;
-    running_.emplace(id, std::thread([this, id] { RunRollout(id); }));
+    running_.insert(id);
+    std::thread([this, id] { RunRollout(id); }).detach();
   }
 }
 
@@ -151,15 +138,12 @@ void Coordinator::RunRollout(store::RolloutId id) {
   } else {
     spdlog::info("rollout {}: {}", id, store::ToString(*state));
   }
-  {
-    std::lock_guard lock(mutex_);
-    auto it = running_.find(id);
-    if (it != running_.end()) {
-      finished_.push_back(std::move(it->second));
-      running_.erase(it);
-    }
-  }
-  Kick();
+  // The last thing this thread does with the coordinator: once the lock is released, Stop
+  // may return and the coordinator be gone.
+  std::lock_guard lock(mutex_);
+  running_.erase(id);
+  StartReadyLocked();
+  idle_.notify_all();
 }
 
 void Coordinator::PollLoop() {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,6 +76,7 @@ class Coordinator {
  private:
   // Starts a thread for every unfinished rollout whose turn has come and that no thread runs.
   void Kick();
+  void StartReadyLocked();  // Kick's work; mutex_ held
   void RunRollout(store::RolloutId id);
   void PollLoop();
   void PollOnce();
@@ -88,9 +90,11 @@ class Coordinator {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<bool> stopping_{false};
-  std::map<store::RolloutId, std::thread> running_;  // guarded by mutex_
-  std::vector<std::thread> finished_;                // joined at the next Kick or Stop
-  std::map<std::string, PendingPlan> pending_;       // guarded by mutex_
+  // Rollouts a thread carries out now. The threads are detached; each removes its rollout
+  // as the last thing it does (under mutex_), and Stop waits until none is left.
+  std::set<store::RolloutId> running_;          // guarded by mutex_
+  std::condition_variable idle_;                // notified when running_ shrinks
+  std::map<std::string, PendingPlan> pending_;  // guarded by mutex_
   std::mutex plan_mutex_;  // one plan at a time: a plan and the rollout it starts go together
   std::thread poller_;
 };

@@ -143,7 +143,7 @@ CommandSpec PlanCommand() {
   return {"plan", "What a rollout would do now: changes, syncs, workflows, order",
           [](CLI::App& app, const GlobalOptions&) -> std::function<int()> {
             auto options = std::make_shared<PlanOptions>();
-            app.add_option("--environment", options->environment,
+            app.add_option("-e,--environment", options->environment,
                            "The environment (default: the first lockstep.yaml declares)");
             app.add_option("--workspace", options->workspace,
                            "The workspace file (default: the nearest lockstep.yaml here or above)");

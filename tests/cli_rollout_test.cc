@@ -219,6 +219,27 @@ TEST_F(RolloutTest, AServerKilledDuringARolloutRollsItBackWhenItStartsAgain) {
   EXPECT_TRUE(Has(AuditActions(), "rollout.finished local"));
 }
 
+TEST_F(RolloutTest, RolloutsThatWaitSurviveAKilledServerAndCarryOnAfterIt) {
+  w_.WriteWorkspace("approval: required");
+  Up(0, {"--no-wait"});
+  ASSERT_TRUE(w_.WaitForState(1, "awaiting_approval"));
+  w_.CommitApi("two");
+  Up(0, {"--no-wait"});
+  EXPECT_EQ(w_.Rollout(2)["state"], "queued");
+  w_.server.Kill();
+  ASSERT_TRUE(w_.server.Start()) << w_.server.server_output();
+  // Nothing was running: both wait as they did.
+  EXPECT_EQ(w_.Rollout(1)["state"], "awaiting_approval");
+  EXPECT_EQ(w_.Rollout(2)["state"], "queued");
+  ASSERT_EQ(w_.Lockstep({"approve", "1"}).exit_code, 0);
+  ASSERT_TRUE(w_.WaitForState(1, "succeeded")) << w_.Rollout(1).dump(2);
+  ASSERT_TRUE(w_.WaitForState(2, "awaiting_approval")) << w_.Rollout(2).dump(2);
+  ASSERT_EQ(w_.Lockstep({"approve", "2"}).exit_code, 0);
+  ASSERT_TRUE(w_.WaitForState(2, "succeeded")) << w_.Rollout(2).dump(2);
+  EXPECT_EQ(w_.ApiMessage(), "two");
+  EXPECT_TRUE(Has(AuditActions(), "rollout.finished local"));
+}
+
 TEST_F(RolloutTest, RolloutsOfOneEnvironmentRunOneAfterTheOther) {
   std::filesystem::path gate = w_.root.path() / "gate";
   w_.WriteWorkspace("", {{"GATE", gate.string()}});

@@ -1,0 +1,28 @@
+#include "person.h"
+
+namespace registry {
+
+namespace {
+
+nlohmann::json OptionalToJson(const std::optional<std::string>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const Person& person) {
+  return {
+      {"id", person.id},
+      {"first_name", person.fields.first_name},
+      {"last_name", person.fields.last_name},
+      {"email", person.fields.email},
+      {"date_of_birth", OptionalToJson(person.fields.date_of_birth)},
+      {"address", OptionalToJson(person.fields.address)},
+      {"created_at", person.created_at},
+      {"updated_at", person.updated_at},
+  };
+}
+
+std::string ETagOf(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+}  // namespace registry

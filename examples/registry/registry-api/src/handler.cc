@@ -3,6 +3,7 @@
 #include <boost/beast/http/field.hpp>
 #include <charconv>
 #include <ctime>
+#include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -50,9 +51,10 @@ Response PersonResponse(const Request& request, http::status status, const Perso
   return response;
 }
 
+// The cause goes to the log, not to the client: SQLite's messages describe the server.
 Response StoreFailure(const Request& request, const Store& store) {
-  return ErrorResponse(request, http::status::service_unavailable,
-                       "data store failed: " + store.LastError());
+  std::cerr << "registry-api: data store failed: " << store.LastError() << "\n";
+  return ErrorResponse(request, http::status::service_unavailable, "data store unavailable");
 }
 
 Response InvalidFields(const Request& request, const Validation& validation) {
@@ -240,8 +242,8 @@ Response Handler::Handle(const Request& request) {
 
 Response Handler::Health(const Request& request) {
   if (!store_->Healthy()) {
-    return JsonResponse(request, http::status::service_unavailable,
-                        {{"status", "unavailable"}, {"error", store_->LastError()}});
+    std::cerr << "registry-api: health check: " << store_->LastError() << "\n";
+    return JsonResponse(request, http::status::service_unavailable, {{"status", "unavailable"}});
   }
   return JsonResponse(request, http::status::ok, {{"status", "ok"}});
 }

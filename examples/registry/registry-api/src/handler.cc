@@ -301,11 +301,9 @@ Response Handler::GetPerson(const Request& request, std::int64_t id) {
   }
 }
 
-Response Handler::WritePerson(const Request& request, std::int64_t id) {
-  json body;
-  if (auto error = ParseBody(request, &body)) return *error;
-  Person current;
-  switch (store_->Get(id, &current)) {
+std::optional<Response> Handler::LoadForWrite(const Request& request, std::int64_t id,
+                                              Person* current) {
+  switch (store_->Get(id, current)) {
     case StoreStatus::kOk:
       break;
     case StoreStatus::kNotFound:
@@ -313,7 +311,15 @@ Response Handler::WritePerson(const Request& request, std::int64_t id) {
     default:
       return StoreFailure(request, *store_);
   }
-  if (!IfMatchAdmits(request, current.version)) return PreconditionFailed(request, current);
+  if (!IfMatchAdmits(request, current->version)) return PreconditionFailed(request, *current);
+  return std::nullopt;
+}
+
+Response Handler::WritePerson(const Request& request, std::int64_t id) {
+  json body;
+  if (auto error = ParseBody(request, &body)) return *error;
+  Person current;
+  if (auto refused = LoadForWrite(request, id, &current)) return *refused;
 
   const auto now = clock_();
   PersonFields fields = current.fields;
@@ -344,15 +350,7 @@ Response Handler::WritePerson(const Request& request, std::int64_t id) {
 
 Response Handler::DeletePerson(const Request& request, std::int64_t id) {
   Person current;
-  switch (store_->Get(id, &current)) {
-    case StoreStatus::kOk:
-      break;
-    case StoreStatus::kNotFound:
-      return NotFound(request, id);
-    default:
-      return StoreFailure(request, *store_);
-  }
-  if (!IfMatchAdmits(request, current.version)) return PreconditionFailed(request, current);
+  if (auto refused = LoadForWrite(request, id, &current)) return *refused;
   std::optional<std::int64_t> expected;
   if (HasIfMatch(request)) expected = current.version;
   switch (store_->Delete(id, expected)) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 
 #include "store.h"
 
@@ -37,6 +38,9 @@ class Handler {
   Response GetPerson(const Request& request, std::int64_t id);
   Response WritePerson(const Request& request, std::int64_t id);  // PUT and PATCH
   Response DeletePerson(const Request& request, std::int64_t id);
+  // The person a write or delete applies to, into `current`; or the answer that refuses the
+  // request (404, 503, or 412 when If-Match does not admit its version).
+  std::optional<Response> LoadForWrite(const Request& request, std::int64_t id, Person* current);
 
   Store* store_;
   Clock clock_;

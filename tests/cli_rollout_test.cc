@@ -145,6 +145,33 @@ TEST_F(RolloutTest, AFailureInTheLastRepositoryRollsBackEveryServiceTheRolloutDe
   EXPECT_EQ(w_.ApiMessage(), "two");
 }
 
+TEST_F(RolloutTest, AFallbackAlongTheHandlerChainIsReportedAndTheRolloutStillSucceeds) {
+  Up(0);
+  w_.CommitApi("exit-main");
+  CommandOutput second = Up(0);
+  json rollout = w_.Rollout(2);
+  EXPECT_EQ(rollout["state"], "succeeded") << second.out;
+  EXPECT_EQ(w_.ApiMessage(), "older");
+  std::string reason = rollout.value("reason", "");
+  EXPECT_TRUE(reason.starts_with("with a fallback: api is served by older (main: exited"))
+      << reason;
+  // The step that deployed says so too, and carries the deployment in its data.
+  bool reported = false;
+  for (const json& step : rollout["steps"]) {
+    if (step.value("subject", "") != "infra/deploy-api") continue;
+    std::string detail = step.value("detail", "");
+    EXPECT_NE(detail.find("api is served by older"), std::string::npos) << detail;
+    reported = true;
+  }
+  EXPECT_TRUE(reported) << rollout.dump(2);
+
+  // The next good commit is served by the newest handler again, with no fallback reported.
+  w_.CommitApi("three");
+  Up(0);
+  EXPECT_EQ(w_.ApiMessage(), "three");
+  EXPECT_EQ(w_.Rollout(3).value("reason", ""), "");
+}
+
 TEST_F(RolloutTest, FailingIntegrationTestsRollBackEveryServiceInReverseOrder) {
   Up(0);
   std::string api_before = w_.Serving("api");

@@ -42,9 +42,12 @@ Actions:
         - Run: "! grep -q fail-infra api/src/message.txt"
         - Run: |
             message=$(cat api/src/message.txt)
+            exit_at_start=""
+            case "$message" in *exit-main*) exit_at_start='"--exit-code", "3", ';; esac
             cat > lockstep.release.yaml <<EOF
             handlers:
-              - { name: main, command: ["$HANDLER", "--message", "$message"] }
+              - { name: main, command: ["$HANDLER", $exit_at_start"--message", "$message"] }
+              - { name: older, command: ["$HANDLER", "--message", "older"] }
             EOF
     Outputs:
       Artifacts:

@@ -4,7 +4,8 @@
 //   api     src/message.txt; workflow api-ci checks it (fails when it says "fail-api")
 //   infra   after api; receives api:src at api/src (synced and committed); workflow
 //           deploy-api packages the test handler with the synced message and deploys service
-//           `api` (/api, prefix stripped), failing when the message says "fail-infra"
+//           `api` (/api, prefix stripped) with the chain main → older, failing when the
+//           message says "fail-infra"; `main` exits at start when it says "exit-main"
 //   web     after infra; index.html; workflow deploy-web deploys it as the static service
 //           `web` at / (fails when it says "fail-web"; waits for $GATE when one is given)
 //

@@ -94,11 +94,16 @@ class Execution {
       if (context_.stopping()) return RolloutState::kRunning;
       return FailAndRollBack(*failed);
     }
+    // A success that needed a fallback says so: the newest handler did not serve.
+    std::string reason;
+    for (const std::string& fallback : fallbacks_) {
+      reason += reason.empty() ? "with a fallback: " + fallback : "; " + fallback;
+    }
     Result<void> finished =
-        context_.store->FinishRollout(record_.id, RolloutState::kSucceeded, "", good_commits_);
+        context_.store->FinishRollout(record_.id, RolloutState::kSucceeded, reason, good_commits_);
     if (!finished) return std::unexpected(finished.error());
     Notify("rollout.finished", record_.environment,
-           {{"state", "succeeded"}, {"commits", good_commits_}});
+           {{"state", "succeeded"}, {"commits", good_commits_}, {"reason", reason}});
     return RolloutState::kSucceeded;
   }
 
@@ -336,6 +341,7 @@ class Execution {
     for (const auto& [key, value] : environment_.variables) {
       request.variables.push_back(fmt::format("{}={}", key, value));
     }
+    store::TimeMs started = store::NowMs();
     Result<ChildRunResult> result = RunWorkflowProcess(request);
     std::string failure;
     json data = json::object();
@@ -351,6 +357,10 @@ class Execution {
     }
     std::string detail =
         failure.empty() ? fmt::format("run {} succeeded", result->run_id) : failure;
+    if (result && result->run_id != 0) {
+      std::string fallbacks = NoteDeployments(started, result->run_id, data);
+      if (failure.empty() && !fallbacks.empty()) detail += "; " + fallbacks;
+    }
     (void)context_.store->FinishStep(record_.id, *step,
                                      failure.empty() ? StepState::kSucceeded : StepState::kFailed,
                                      detail, data.dump());
@@ -358,6 +368,33 @@ class Execution {
     Notify("run.finished", subject, data);
     if (failure.empty()) return std::nullopt;
     return fmt::format("{}: {}", subject, failure);
+  }
+
+  // Puts the deployments run `run_id` made into `data` ("deployments": service, release,
+  // handler, fallback) and returns the fallbacks among them in words ("api is served by
+  // enhanced: integrated: not healthy within 10s: …"), which the rollout's end repeats.
+  std::string NoteDeployments(store::TimeMs since, int64_t run_id, json& data) {
+    Result<std::vector<ServiceDeployment>> deployments = context_.runtime->DeploymentsSince(since);
+    if (!deployments) return "";
+    std::string prefix = fmt::format("rollout {}, ", record_.id);
+    std::string suffix = fmt::format(" run {}", run_id);
+    std::string fallbacks;
+    json list = json::array();
+    for (const ServiceDeployment& deployment : *deployments) {
+      if (!deployment.actor.starts_with(prefix) || !deployment.actor.ends_with(suffix)) continue;
+      list.push_back({{"service", deployment.service},
+                      {"release", deployment.release},
+                      {"handler", deployment.handler},
+                      {"fallback", deployment.fallback}});
+      if (deployment.fallback.empty()) continue;
+      std::string note = fmt::format("{} is served by {} ({})", deployment.service,
+                                     deployment.handler, deployment.fallback);
+      fallbacks += fallbacks.empty() ? note : "; " + note;
+      std::lock_guard lock(commits_mutex_);
+      fallbacks_.push_back(note);
+    }
+    if (!list.empty()) data["deployments"] = std::move(list);
+    return fallbacks;
   }
 
   static std::string SafeName(std::string_view name) {
@@ -442,6 +479,7 @@ class Execution {
   std::map<std::string, store::RolloutStep> done_;  // succeeded steps by kind and subject
   std::mutex commits_mutex_;
   std::map<std::string, std::string> good_commits_;  // guarded by commits_mutex_
+  std::vector<std::string> fallbacks_;               // guarded by commits_mutex_
   std::mutex notify_mutex_;
 };
 

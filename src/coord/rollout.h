@@ -37,7 +37,11 @@ namespace lockstep::coord {
 struct ServiceDeployment {
   std::string service;
   std::string release;
-  std::string actor;  // "rollout 12, workflow deploy run 40" for a rollout's runs
+  std::string actor;    // "rollout 12, workflow deploy run 40" for a rollout's runs
+  std::string handler;  // the handler that took the route; "" for a static site
+  // Why the handlers before it in the release's chain did not serve ("integrated: not
+  // healthy within 10s: /health answered 503"); "" when the first one serves.
+  std::string fallback;
 };
 
 // What a rollout needs from the runtime; the server implements it with its supervisor.

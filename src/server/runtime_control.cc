@@ -9,6 +9,23 @@ namespace lockstep::server {
 
 namespace net = boost::asio;
 
+namespace {
+
+// "integrated: not healthy within 10s: …" for the candidates tried before the one that
+// serves; "" when the first candidate serves.
+std::string FallbackOf(const store::DeploymentRecord& deployment) {
+  std::string fallback;
+  for (const store::CandidateOutcome& candidate : deployment.candidates) {
+    if (candidate.handler == deployment.handler) break;
+    if (candidate.outcome.empty()) continue;
+    if (!fallback.empty()) fallback += "; ";
+    fallback += fmt::format("{}: {}", candidate.handler, candidate.outcome);
+  }
+  return fallback;
+}
+
+}  // namespace
+
 Result<std::map<std::string, std::string>> SupervisorControl::ServingReleases() {
   Result<std::vector<store::ServiceRecord>> services = store_.ListServices();
   if (!services) return std::unexpected(services.error());
@@ -27,7 +44,11 @@ Result<std::vector<coord::ServiceDeployment>> SupervisorControl::DeploymentsSinc
   std::vector<coord::ServiceDeployment> found;
   for (auto it = deployments->rbegin(); it != deployments->rend(); ++it) {
     if (it->state != store::DeploymentState::kSucceeded || it->created_at < since) continue;
-    found.push_back({.service = it->service, .release = it->release, .actor = it->actor});
+    found.push_back({.service = it->service,
+                     .release = it->release,
+                     .actor = it->actor,
+                     .handler = it->handler,
+                     .fallback = FallbackOf(*it)});
   }
   return found;
 }

@@ -20,6 +20,7 @@ struct GitDeleter {
   void operator()(git_tree_entry* p) const { git_tree_entry_free(p); }
   void operator()(git_blob* p) const { git_blob_free(p); }
   void operator()(git_reference* p) const { git_reference_free(p); }
+  void operator()(git_diff* p) const { git_diff_free(p); }
 };
 
 // Owns one libgit2 object; frees it with the matching git_*_free.

@@ -32,6 +32,10 @@ class Repository {
   // repository). Fails with kNotFound when there is none, naming `path`.
   static Result<Repository> Open(const std::filesystem::path& path);
 
+  // Makes a new repository with a work tree at `path` (created when missing) whose unborn
+  // branch is `branch`, as `git init -b BRANCH`. kAlreadyExists when one is there already.
+  static Result<Repository> Init(const std::filesystem::path& path, std::string_view branch);
+
   // Opens the same repository again: a second handle for another thread.
   Result<Repository> Reopen() const;
 
@@ -130,6 +134,11 @@ class Repository {
   // `git status --porcelain -- subpath` lists them; sorted. kInvalidArgument for a bare
   // repository.
   Result<std::vector<std::string>> UncommittedChanges(std::string_view subpath) const;
+
+  // Applies a unified diff as `git diff` writes it (`diff --git` headers; text before the
+  // first one is ignored) to the work tree, as `git apply` does: every hunk must apply, or
+  // nothing is written (kInvalidArgument, naming the file that does not match).
+  Result<void> ApplyPatch(std::string_view patch) const;
 
   // Stages everything under `subpath` (new, changed and removed files, ignored ones too, as
   // `git add -A -f -- subpath`) and commits it on the current branch with `message`, authored by

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "fixture_util.h"
 #include "git/repository.h"
 #include "git_fixture.h"
 #include "temp_dir.h"
@@ -207,6 +209,62 @@ TEST_F(WorkTreeTest, CommitsTheWholeTreeForAnEmptySubpath) {
   ASSERT_EQ(commit.size(), 40u);
   EXPECT_EQ(Names({base, commit}), "a.txt\nz/new.txt");
   EXPECT_EQ(Changes(""), std::vector<std::string>{});
+}
+
+TEST_F(WorkTreeTest, InitMakesARepositoryOnTheNamedBranchAndRefusesAnExistingOne) {
+  TempDir dir;
+  fs::path path = dir.path() / "new" / "repo";
+  Result<Repository> made = Repository::Init(path, "trunk");
+  ASSERT_TRUE(made.has_value()) << made.error().message();
+  EXPECT_EQ(made->work_tree(), path);
+  std::ofstream(path / "a.txt") << "a\n";
+  Result<std::string> commit = made->CommitSubtree("", "first");
+  ASSERT_TRUE(commit.has_value()) << commit.error().message();
+  EXPECT_EQ(made->CurrentBranch().value_or(""), "trunk");
+  EXPECT_EQ(made->ResolveCommit("trunk").value_or(""), *commit);
+
+  Result<Repository> again = Repository::Init(path, "main");
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Repository::Open(path)->ResolveCommit("HEAD").value_or(""), *commit);
+}
+
+TEST_F(WorkTreeTest, ApplyPatchChangesTheWorkTreeAsGitApplyDoes) {
+  git_.Write("src/a.txt", "one\ntwo\nthree\n");
+  git_.Write("src/gone.txt", "bye\n");
+  git_.Commit("first");
+  git_.Write("src/a.txt", "one\n2\nthree\n");
+  git_.Remove("src/gone.txt");
+  git_.Write("src/new.txt", "new\n");
+  git_.Git({"add", "-A"});
+  std::string patch =
+      "Subject: a change\n\nwith a description\n" + git_.Git({"diff", "--cached", "--no-color"});
+  git_.Git({"reset", "--hard", "-q"});
+  git_.Git({"clean", "-fdq"});
+
+  Result<void> applied = Open().ApplyPatch(patch);
+  ASSERT_TRUE(applied.has_value()) << applied.error().message();
+  EXPECT_EQ(testing::ReadText(git_.path() / "src/a.txt"), "one\n2\nthree\n");
+  EXPECT_FALSE(fs::exists(git_.path() / "src/gone.txt"));
+  EXPECT_EQ(testing::ReadText(git_.path() / "src/new.txt"), "new\n");
+}
+
+TEST_F(WorkTreeTest, APatchThatDoesNotMatchChangesNothing) {
+  git_.Write("src/a.txt", "one\ntwo\nthree\n");
+  git_.Write("src/b.txt", "b\n");
+  git_.Commit("first");
+  git_.Write("src/b.txt", "b changed\n");
+  git_.Write("src/a.txt", "one\n2\nthree\n");
+  std::string patch = git_.Git({"diff", "--no-color"});
+  git_.Git({"checkout", "-q", "--", "src/b.txt"});
+  git_.Write("src/a.txt", "something else entirely\n");  // a.txt's hunk no longer matches
+
+  Result<void> applied = Open().ApplyPatch(patch);
+  ASSERT_FALSE(applied.has_value());
+  EXPECT_NE(applied.error().message().find("does not apply"), std::string::npos)
+      << applied.error().message();
+  EXPECT_EQ(testing::ReadText(git_.path() / "src/b.txt"), "b\n");  // not half applied
+  EXPECT_FALSE(Open().ApplyPatch("no diff here").has_value());
 }
 
 }  // namespace

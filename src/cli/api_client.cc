@@ -44,6 +44,21 @@ Result<nlohmann::ordered_json> CallApi(const ApiCall& call) {
   }
   Result<http::Url> base = http::ParseUrl(*url);
   if (!base) return std::unexpected(base.error());
+  std::string token;
+  if (call.needs_token) {
+    if (const char* given = std::getenv("LOCKSTEP_TOKEN"); given != nullptr && *given != '\0') {
+      token = given;
+    } else {
+      Result<std::string> stored = server::ReadAdminToken(*state);
+      if (!stored) return std::unexpected(stored.error());
+      token = *stored;
+    }
+  }
+  return CallApiAt(*base, token, call);
+}
+
+Result<nlohmann::ordered_json> CallApiAt(const http::Url& base, const std::string& token,
+                                         const ApiCall& call) {
   http::ClientRequest request;
   request.method = call.method;
   request.target = call.target;
@@ -52,25 +67,15 @@ Result<nlohmann::ordered_json> CallApi(const ApiCall& call) {
     request.headers.Set("Content-Type", "application/json");
     request.body = call.body->dump();
   }
-  if (call.needs_token) {
-    std::string token;
-    if (const char* given = std::getenv("LOCKSTEP_TOKEN"); given != nullptr && *given != '\0') {
-      token = given;
-    } else {
-      Result<std::string> stored = server::ReadAdminToken(*state);
-      if (!stored) return std::unexpected(stored.error());
-      token = *stored;
-    }
-    request.headers.Set("Authorization", "Bearer " + token);
-  }
-  Result<http::ClientResponse> response = http::Fetch(*base, request, call.timeout);
+  if (call.needs_token) request.headers.Set("Authorization", "Bearer " + token);
+  Result<http::ClientResponse> response = http::Fetch(base, request, call.timeout);
   if (!response) return std::unexpected(response.error());
   nlohmann::ordered_json body = nlohmann::ordered_json::parse(response->body, nullptr, false);
   if (response->status >= 200 && response->status < 300) {
     if (body.is_discarded()) {
       return Fail(
           ErrorCode::kInvalidArgument,
-          fmt::format("the server at {} answered something that is not JSON", base->Authority()));
+          fmt::format("the server at {} answered something that is not JSON", base.Authority()));
     }
     return body;
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "http/client.h"
 
 namespace lockstep::cli {
 
@@ -30,5 +31,10 @@ std::string ActorName(const std::string& given = "");
 // The response body of a 2xx answer. Fails with kUnavailable when no server runs (saying how
 // to start one), and with the API's own message (and a code matching its status) otherwise.
 Result<nlohmann::ordered_json> CallApi(const ApiCall& call);
+
+// The same, to the server at `base`, with `token` on mutations: for a caller that started the
+// server itself (`lockstep demo`).
+Result<nlohmann::ordered_json> CallApiAt(const http::Url& base, const std::string& token,
+                                         const ApiCall& call);
 
 }  // namespace lockstep::cli

@@ -48,7 +48,8 @@ int Main(int argc, char** argv) {
       ValidateCommand(), RunCommand(),      RunsCommand(),   LogsCommand(),    TriggersCommand(),
       SyncCommand(),     VerifyCommand(),   ServeCommand(),  DeployCommand(),  RollbackCommand(),
       StatusCommand(),   ReleasesCommand(), PlanCommand(),   UpCommand(),      RolloutsCommand(),
-      RolloutCommand(),  ApproveCommand(),  RejectCommand(), TriggerCommand(), AuditCommand()};
+      RolloutCommand(),  ApproveCommand(),  RejectCommand(), TriggerCommand(), AuditCommand(),
+      DemoCommand()};
   for (const CommandSpec& command : commands) {
     CLI::App* sub = app.add_subcommand(std::string(command.name), std::string(command.summary));
     auto run = command.add(*sub, global);

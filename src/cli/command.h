@@ -53,5 +53,6 @@ CommandSpec ApproveCommand();
 CommandSpec RejectCommand();
 CommandSpec TriggerCommand();
 CommandSpec AuditCommand();
+CommandSpec DemoCommand();
 
 }  // namespace lockstep::cli

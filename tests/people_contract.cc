@@ -115,20 +115,11 @@ json JsonBody(const Reply& reply) {
 // naming each of `fields`.
 void ExpectError(const Reply& reply, int status, std::initializer_list<std::string_view> fields) {
   if (!ExpectStatus(reply, status)) return;
-  json body = JsonBody(reply);
-  const json* message = body.is_object() && body.contains("error") && body["error"].is_object() &&
-                                body["error"].contains("message")
-                            ? &body["error"]["message"]
-                            : nullptr;
-  EXPECT_TRUE(message && message->is_string() && !message->get<std::string>().empty())
-      << "no error.message; " << Describe(reply);
+  const json error = Member(JsonBody(reply), "error");
+  EXPECT_FALSE(Text(error, "message").empty()) << "no error.message; " << Describe(reply);
+  const json named = Member(error, "fields");
   for (std::string_view field : fields) {
-    const json* named = message && body["error"].contains("fields") &&
-                                body["error"]["fields"].is_object() &&
-                                body["error"]["fields"].contains(field)
-                            ? &body["error"]["fields"][std::string(field)]
-                            : nullptr;
-    EXPECT_TRUE(named && named->is_string() && !named->get<std::string>().empty())
+    EXPECT_FALSE(Text(named, field).empty())
         << "error.fields does not name \"" << field << "\"; " << Describe(reply);
   }
 }
@@ -253,7 +244,7 @@ void WaitUntilClockPasses(const std::string& stamp) {
 void CheckHealth(const http::Url& api) {
   Reply reply = Send(api, "GET", "/health");
   if (!ExpectStatus(reply, 200)) return;
-  EXPECT_EQ(JsonBody(reply), json({{"status", "ok"}})) << Describe(reply);
+  EXPECT_EQ(Text(JsonBody(reply), "status"), "ok") << Describe(reply);
 }
 
 // POST → 201 with every field, ETag and Location; GET → 200, the same person and ETag; PUT

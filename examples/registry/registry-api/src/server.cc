@@ -3,6 +3,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -18,6 +19,10 @@ using tcp = asio::ip::tcp;
 // A client that sends nothing for this long is disconnected, so that it cannot hold the
 // (single) thread's attention or a file descriptor forever.
 constexpr std::chrono::seconds kIdleTimeout(30);
+
+// How long, and how much, a connection closed after a response is still read from.
+constexpr std::chrono::seconds kLingerTimeout(5);
+constexpr std::size_t kLingerBytes = 1024 * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -68,7 +73,30 @@ class Session : public std::enable_shared_from_this<Session> {
       Read();
       return;
     }
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    if (ec) {
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      return;
+    }
+    // A lingering close (RFC 9112 9.6): the client may still be sending a body this server
+    // refused. Closing at once would reset the connection and could destroy the response
+    // before the client (or a proxy in front) reads it; so stop sending, and read what
+    // still comes, bounded, until the client closes.
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Drain();
+  }
+
+  void Drain() {
+    stream_.expires_after(kLingerTimeout);
+    stream_.async_read_some(
+        asio::buffer(drain_buffer_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+          self->drained_ += bytes;
+          if (!ec && self->drained_ < kLingerBytes) {
+            self->Drain();
+            return;
+          }
+          self->stream_.socket().close(ec);
+        });
   }
 
   beast::tcp_stream stream_;
@@ -76,6 +104,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::unique_ptr<Response> response_;
   Handler* handler_;
+  std::array<char, 16 * 1024> drain_buffer_;
+  std::size_t drained_ = 0;
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {

@@ -159,9 +159,9 @@ Result<json> DemoStory::Summary(const json& rollout) {
   std::string reason = rollout.value("reason", "");
   Say(fmt::format("\nrollout {} {} in {}{}", rollout.value("id", 0), rollout.value("state", ""),
                   FormatMilliseconds(rollout["duration_ms"]), reason.empty() ? "" : ": " + reason));
-  Say(fmt::format("  {:<10} {:<52} {:<10} {:>7}", "step", "subject", "result", "time"));
+  Say(fmt::format("  {:<11} {:<52} {:<10} {:>7}", "step", "subject", "result", "time"));
   for (const json& step : rollout["steps"]) {
-    Say(fmt::format("  {:<10} {:<52} {:<10} {:>7}", step.value("kind", ""),
+    Say(fmt::format("  {:<11} {:<52} {:<10} {:>7}", step.value("kind", ""),
                     step.value("subject", ""), step.value("state", ""),
                     FormatMilliseconds(step["duration_ms"])));
   }

@@ -4,7 +4,7 @@
 
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test release debug bench bench-engine bench-sync bench-gateway bench-plan bench-audit bench-rollout fuzz format clean
+.PHONY: demo test release debug bench bench-engine bench-sync bench-gateway bench-plan bench-audit bench-rollout bench-demo fuzz format clean
 
 demo: release
 	scripts/demo
@@ -30,6 +30,7 @@ bench: release
 	bench/plan.sh
 	bench/audit.sh
 	bench/rollout.sh
+	bench/demo.sh
 
 bench-engine: release
 	scripts/bootstrap bench
@@ -54,6 +55,10 @@ bench-audit: release
 bench-rollout: release
 	scripts/bootstrap bench
 	bench/rollout.sh
+
+bench-demo: release
+	scripts/bootstrap bench
+	bench/demo.sh
 
 fuzz:
 	scripts/bootstrap fuzz

@@ -50,35 +50,6 @@ done
 for id in $(seq 2 $((rollouts + 1))); do "$bin" rollout "$id" --json >"rollout-$id.json"; done
 
 mkdir -p "$root/bench/out"
-python3 - "$rollouts" "${plan_ms[@]}" <<'EOF' | tee "$root/bench/out/rollout.md"
-import datetime, json, statistics, sys
-count = int(sys.argv[1])
-plans = [int(x) for x in sys.argv[2:]]
-def ms(text):
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000
-rows = []
-for n, plan_ms in zip(range(2, count + 2), plans):
-    r = json.load(open(f"rollout-{n}.json"))
-    assert r["state"] == "succeeded", r
-    stage_of = {repo: i for i, stage in enumerate(r["plan"]["stages"]) for repo in stage}
-    longest = {}
-    integration = 0
-    sync = 0
-    for step in r["steps"]:
-        if step["kind"] == "sync":
-            sync += step["duration_ms"]
-        if step["kind"] == "run":
-            stage = stage_of[step["subject"].split("/")[0]]
-            longest[stage] = max(longest.get(stage, 0), step["duration_ms"])
-        elif step["kind"] == "integration":
-            integration += step["duration_ms"]
-    total = ms(r["finished_at"]) - ms(r["created_at"]) + plan_ms
-    work = sum(longest.values()) + integration
-    rows.append((total, work, total - work, plan_ms, sync))
-median = lambda i: statistics.median(row[i] for row in rows)
-print("| rollouts | total (median) | work: runs on the critical path + checks | overhead | "
-      "overhead / total | of it: `lockstep plan` process | of it: sync |")
-print("| --- | --- | --- | --- | --- | --- | --- |")
-print(f"| {count} | {median(0):.0f} ms | {median(1):.0f} ms | {median(2):.0f} ms | "
-      f"{100 * median(2) / median(0):.1f}% | {median(3):.0f} ms | {median(4):.0f} ms |")
-EOF
+arguments=()
+for i in $(seq "$rollouts"); do arguments+=("rollout-$((i + 1)).json=${plan_ms[$((i - 1))]}"); done
+"$root/bench/rollout_overhead.py" "${arguments[@]}" | tee "$root/bench/out/rollout.md"

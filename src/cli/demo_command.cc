@@ -27,7 +27,7 @@ struct DemoFlags {
 };
 
 int Failure(const Error& error) {
-  fmt::print(stderr, "lockstep demo: error: {}\n", error.message());
+  fmt::print(stderr, "lockstep: error: {}\n", error.message());
   return kExitFailure;
 }
 

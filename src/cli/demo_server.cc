@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <csignal>
 #include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
 

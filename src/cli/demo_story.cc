@@ -120,6 +120,20 @@ Result<void> DemoStory::Commit(std::string_view patch) {
   return {};
 }
 
+Result<DemoStory::RolledOut> DemoStory::CommitAndRollOut(
+    std::initializer_list<std::string_view> patches) {
+  for (std::string_view patch : patches) {
+    if (Result<void> committed = Commit(patch); !committed) {
+      return std::unexpected(committed.error());
+    }
+  }
+  Result<json> rollout = Rollout();
+  if (!rollout) return std::unexpected(rollout.error());
+  Result<json> services = Summary(*rollout);
+  if (!services) return std::unexpected(services.error());
+  return RolledOut{.rollout = std::move(*rollout), .services = std::move(*services)};
+}
+
 Result<json> DemoStory::Rollout() {
   Result<json> created = server_->Api({.method = "POST",
                                        .target = "/api/v1/rollouts",
@@ -207,16 +221,16 @@ Result<ActOutcome> DemoStory::FirstRollout() {
           "at /api with that chain and tests it through the gateway. The frontend is deployed\n"
           "at /, and the integration tests check both through the same gateway. Compiling\n"
           "the C++ takes most of this act.");
-  Result<json> rollout = Rollout();
-  if (!rollout) return std::unexpected(rollout.error());
-  Result<json> services = Summary(*rollout);
-  if (!services) return std::unexpected(services.error());
+  Result<RolledOut> act = CommitAndRollOut({});
+  if (!act) return std::unexpected(act.error());
+  const json& rollout = act->rollout;
+  const json& services = act->services;
 
-  ActOutcome outcome = OutcomeOf(*rollout);
+  ActOutcome outcome = OutcomeOf(rollout);
   Expect(outcome.state == "succeeded", "the rollout did not succeed", outcome.trouble);
-  Expect(ServiceNamed(*services, "api").value("handler", "") == "integrated",
+  Expect(ServiceNamed(services, "api").value("handler", "") == "integrated",
          "the api is not served by the integrated handler", outcome.trouble);
-  Expect(!ServiceNamed(*services, "web").value("release", "").empty(),
+  Expect(!ServiceNamed(services, "web").value("release", "").empty(),
          "the web page is not deployed", outcome.trouble);
   if (!outcome.trouble.empty()) return outcome;
 
@@ -245,17 +259,14 @@ Result<ActOutcome> DemoStory::HandlerFallback() {
           "databases). Deployed, the integrated handler answers /health with 503, so the chain\n"
           "falls back to the enhanced handler, which serves the same data. The rollout\n"
           "succeeds, and says which handler serves and why.");
-  if (Result<void> committed = Commit("2-nickname-without-migration.patch"); !committed) {
-    return std::unexpected(committed.error());
-  }
-  Result<json> rollout = Rollout();
-  if (!rollout) return std::unexpected(rollout.error());
-  Result<json> services = Summary(*rollout);
-  if (!services) return std::unexpected(services.error());
-  json api = ServiceNamed(*services, "api");
+  Result<RolledOut> act = CommitAndRollOut({"2-nickname-without-migration.patch"});
+  if (!act) return std::unexpected(act.error());
+  const json& rollout = act->rollout;
+  const json& services = act->services;
+  json api = ServiceNamed(services, "api");
   fallback_release_ = api.value("release", "");
 
-  ActOutcome outcome = OutcomeOf(*rollout);
+  ActOutcome outcome = OutcomeOf(rollout);
   Expect(outcome.state == "succeeded", "the rollout did not succeed", outcome.trouble);
   Expect(api.value("handler", "") == "enhanced", "the api is not served by the enhanced handler",
          outcome.trouble);
@@ -271,24 +282,19 @@ Result<ActOutcome> DemoStory::BrokenContract() {
           "is healthy; but the post-deployment tests through the gateway read `email`, and\n"
           "fail. The rollout stops, and every service it deployed goes back to the release it\n"
           "served before. The people are still there: the data lives outside every release.");
-  for (std::string_view patch : {"3-migration.patch", "3-rename-email.patch"}) {
-    if (Result<void> committed = Commit(patch); !committed) {
-      return std::unexpected(committed.error());
-    }
-  }
-  Result<json> rollout = Rollout();
-  if (!rollout) return std::unexpected(rollout.error());
-  Result<json> services = Summary(*rollout);
-  if (!services) return std::unexpected(services.error());
+  Result<RolledOut> act = CommitAndRollOut({"3-migration.patch", "3-rename-email.patch"});
+  if (!act) return std::unexpected(act.error());
+  const json& rollout = act->rollout;
+  const json& services = act->services;
   Result<json> people = People();
   if (!people) return std::unexpected(people.error());
   ShowPeople(*people);
 
-  ActOutcome outcome = OutcomeOf(*rollout);
+  ActOutcome outcome = OutcomeOf(rollout);
   Expect(outcome.state == "failed", "the rollout did not fail", outcome.trouble);
   Expect(Contains(outcome.reason, "rolled back api"), "the api was not rolled back",
          outcome.trouble);
-  Expect(ServiceNamed(*services, "api").value("release", "") == fallback_release_,
+  Expect(ServiceNamed(services, "api").value("release", "") == fallback_release_,
          "the api does not serve the release it served before", outcome.trouble);
   for (const std::string& email : people_) {
     bool there = false;
@@ -303,18 +309,15 @@ Result<ActOutcome> DemoStory::TheFix() {
           "The rename is reverted; the migration stays. The integrated handler is healthy and\n"
           "serves again, the post-deployment and integration tests pass, and the audit chain of\n"
           "everything that happened verifies.");
-  if (Result<void> committed = Commit("4-revert-rename.patch"); !committed) {
-    return std::unexpected(committed.error());
-  }
-  Result<json> rollout = Rollout();
-  if (!rollout) return std::unexpected(rollout.error());
-  Result<json> services = Summary(*rollout);
-  if (!services) return std::unexpected(services.error());
+  Result<RolledOut> act = CommitAndRollOut({"4-revert-rename.patch"});
+  if (!act) return std::unexpected(act.error());
+  const json& rollout = act->rollout;
+  const json& services = act->services;
 
-  ActOutcome outcome = OutcomeOf(*rollout);
+  ActOutcome outcome = OutcomeOf(rollout);
   Expect(outcome.state == "succeeded", "the rollout did not succeed", outcome.trouble);
   Expect(outcome.reason.empty(), "the rollout reports a fallback", outcome.trouble);
-  Expect(ServiceNamed(*services, "api").value("handler", "") == "integrated",
+  Expect(ServiceNamed(services, "api").value("handler", "") == "integrated",
          "the api is not served by the integrated handler", outcome.trouble);
 
   Say("\n$ lockstep audit verify");

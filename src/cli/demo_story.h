@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -71,9 +72,17 @@ class DemoStory {
   Result<ActOutcome> BrokenContract();
   Result<ActOutcome> TheFix();
 
+  struct RolledOut {
+    nlohmann::ordered_json rollout;   // the finished rollout, as the API shows it
+    nlohmann::ordered_json services;  // every service after it
+  };
+
   void Heading(std::string_view title, std::string_view story);
   void Say(std::string_view text);
   Result<void> Commit(std::string_view patch);
+  // Commits `patches` (files of the example's acts/ folder) to registry-api, in order, then
+  // rolls out and prints the summary.
+  Result<RolledOut> CommitAndRollOut(std::initializer_list<std::string_view> patches);
   // Starts a rollout of the environment and follows it to its end, printing its steps.
   Result<nlohmann::ordered_json> Rollout();
   // The summary table of an act: the rollout's steps, then every service.

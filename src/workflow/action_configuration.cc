@@ -295,6 +295,14 @@ class ConfigurationChecker {
               c_.Error(entry.value.mark,
                        fmt::format("expected a string, number, boolean or null for '{}', found {}",
                                    entry.key.value, DescribeKind(entry.value)));
+            } else if (entry.value.IsScalar() &&
+                       entry.value.value.find("${") != std::string::npos) {
+              // The run would refuse it: values are compared as written, never substituted.
+              c_.Error(entry.value.mark,
+                       fmt::format("'ExpectJson' values are compared as written; a reference "
+                                   "such as '{}' is replaced only in Path, Body, Headers and "
+                                   "ExpectBody (check it with ExpectBody)",
+                                   entry.value.value));
             }
           }
         }

@@ -1,9 +1,9 @@
 #include "server.h"
 
+#include <array>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -87,16 +87,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Drain() {
     stream_.expires_after(kLingerTimeout);
-    stream_.async_read_some(
-        asio::buffer(drain_buffer_),
-        [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
-          self->drained_ += bytes;
-          if (!ec && self->drained_ < kLingerBytes) {
-            self->Drain();
-            return;
-          }
-          self->stream_.socket().close(ec);
-        });
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                              self->drained_ += bytes;
+                              if (!ec && self->drained_ < kLingerBytes) {
+                                self->Drain();
+                                return;
+                              }
+                              self->stream_.socket().close(ec);
+                            });
   }
 
   beast::tcp_stream stream_;

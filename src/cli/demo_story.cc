@@ -69,7 +69,7 @@ void DemoStory::Say(std::string_view text) { output_(fmt::format("{}\n", text));
 void DemoStory::Heading(std::string_view title, std::string_view story) {
   output_(settings_.color ? fmt::format("\n\033[1m== {}\033[0m\n", title)
                           : fmt::format("\n== {}\n", title));
-  output_(fmt::format("{}\n\n", story));
+  if (!story.empty()) output_(fmt::format("{}\n\n", story));
 }
 
 Result<void> DemoStory::Begin() {
